@@ -1,0 +1,102 @@
+import * as p from "@clack/prompts";
+import { parseArgs } from "./args.js";
+import { UserError } from "./errors.js";
+import { helpText } from "./help.js";
+import { initGit, installDependencies, type StepResult } from "./install.js";
+import { GENERATOR } from "./meta.js";
+import { planProject } from "./plan.js";
+import { askWithClack } from "./prompts.js";
+import { jsonReport, planSummary, planTree } from "./report.js";
+import { resolveOptions, type Mode } from "./resolve.js";
+import { checkTarget, writePlan } from "./write.js";
+
+/** A person can answer questions: both ends are terminals and this is not CI. */
+export function canAsk(env = process.env): boolean {
+  const ci = env.CI !== undefined && env.CI !== "" && env.CI !== "0" && env.CI.toLowerCase() !== "false";
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY && !ci);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.flags.has("help")) {
+    console.log(helpText());
+    return 0;
+  }
+  if (args.flags.has("version")) {
+    console.log(GENERATOR.version);
+    return 0;
+  }
+  if (args.command === "deploy") {
+    throw new UserError("the deploy command is not available in this version", "deploy with `fly launch --no-deploy && fly deploy`");
+  }
+
+  const json = args.flags.has("json");
+  const dryRun = args.flags.has("dry-run");
+  const interactive = canAsk() && !args.flags.has("yes") && !json;
+  const mode: Mode = interactive ? { kind: "ask", ask: askWithClack } : args.flags.has("yes") ? { kind: "defaults" } : { kind: "flags-only" };
+  // In --json mode stdout carries the document only; everything else goes to stderr.
+  const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+
+  if (interactive) p.intro(`${GENERATOR.name} ${GENERATOR.version}`);
+  const options = await resolveOptions(args.given, mode);
+  const plan = planProject(options);
+  const target = await checkTarget(plan, args.flags.has("force"));
+
+  if (dryRun) {
+    if (json) {
+      console.log(JSON.stringify(jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] }), null, 2));
+    } else {
+      say(planTree(plan));
+      for (const line of planSummary(plan)) say(line);
+      if (target.overwrites.length) say(`would replace: ${target.overwrites.join(", ")}`);
+      say("dry run: nothing was written");
+    }
+    return 0;
+  }
+
+  const spinner = interactive ? p.spinner() : undefined;
+  spinner?.start("Writing the project");
+  await writePlan(plan, target);
+  spinner?.stop(`Wrote ${plan.files.length} files to ${options.directory}`);
+  if (!interactive && !json) say(`Wrote ${plan.files.length} files to ${options.directory}`);
+  if (target.overwrites.length) say(`replaced: ${target.overwrites.join(", ")}`);
+
+  const steps: StepResult[] = [];
+  const runStep = async (label: string, step: () => Promise<StepResult>) => {
+    spinner?.start(label);
+    if (!interactive && !json) say(`${label}…`);
+    const result = await step();
+    steps.push(result);
+    if (spinner) spinner.stop(result.note);
+    else say(`${result.step}: ${result.note}`);
+  };
+  if (options.install) await runStep("Installing Python dependencies", () => installDependencies(target.dir, options));
+  if (options.git) await runStep("Initialising git", () => initGit(target.dir));
+
+  if (json) {
+    console.log(JSON.stringify(jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps }), null, 2));
+  } else if (interactive) {
+    p.note(plan.nextSteps.join("\n"), "Next steps");
+    p.log.message(`Re-create this project without questions:\n${plan.command}`);
+    p.outro("Happy shipping!");
+  } else {
+    say("\nNext steps:");
+    for (const step of plan.nextSteps) say(`  ${step}`);
+    say(`\nRe-create this project: ${plan.command}`);
+  }
+  return steps.some((s) => s.status === "failed") ? 1 : 0;
+}
+
+export async function run(argv: readonly string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (error) {
+    if (error instanceof UserError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The variables every template sees. This is the contract between src/ and templates/:
+ * a template that names anything else fails to render (Handlebars strict mode).
+ */
+export interface TemplateContext {
+  /** Directory name of the project, e.g. "my-api". */
+  projectName: string;
+  /** Fly app name: lowercase letters, digits, dashes. */
+  appName: string;
+  /** Python distribution name for pyproject ([a-z0-9-]). */
+  packageName: string;
+  provider: {
+    id: string;
+    label: string;
+    /** Environment variable holding the key, or null (mock, ollama). */
+    apiKeyEnv: string | null;
+    keysUrl: string | null;
+    isMock: boolean;
+  };
+  /** Resolved model id (preset default or --model). */
+  model: string;
+  /** Resolved OpenAI-compatible base URL; null for mock. */
+  baseUrl: string | null;
+  region: { code: string; city: string };
+  python: {
+    tool: "uv" | "pip";
+    isUv: boolean;
+    isPip: boolean;
+    /** Tag of the python base image, e.g. "3.13-slim". */
+    image: string;
+    /** requires-python, e.g. ">=3.11". */
+    requires: string;
+    uvVersion: string;
+    dependencies: string[];
+    devDependencies: string[];
+  };
+  /** Port uvicorn listens on inside the container and fly.toml's internal_port. */
+  port: number;
+  /** The non-interactive command line that re-creates this project. */
+  command: string;
+  generator: { name: string; version: string };
+}

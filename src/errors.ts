@@ -1,0 +1,11 @@
+/** An error caused by the user's input or environment: printed as one line, exit code 1. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    /** A command or flag that fixes it, printed after the message. */
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "UserError";
+  }
+}

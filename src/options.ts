@@ -1,0 +1,223 @@
+import path from "node:path";
+import { PROVIDERS, findProvider } from "./providers.js";
+import { REGIONS, findRegion } from "./regions.js";
+
+/**
+ * Every option of the scaffolder is declared once, here. The argument parser,
+ * the prompts, `--help` and docs/options.md are all derived from this list.
+ */
+
+export interface ProjectOptions {
+  directory: string;
+  name: string;
+  provider: string;
+  model: string;
+  baseUrl: string;
+  region: string;
+  pythonTool: "uv" | "pip";
+  git: boolean;
+  install: boolean;
+}
+
+export interface Choice {
+  value: string;
+  label: string;
+  hint?: string;
+  group?: string;
+}
+
+interface Common<K extends keyof ProjectOptions> {
+  key: K;
+  /** Long flag without dashes, e.g. "base-url". */
+  flag: string;
+  /** Placeholder shown in --help, e.g. "<url>". */
+  arg?: string;
+  description: string;
+  /** Question asked in a terminal; options without one are never asked. */
+  prompt?: string;
+  /** Ask only when this holds for the answers so far. */
+  askWhen?: (answers: Partial<ProjectOptions>) => boolean;
+  /** Default given the answers so far; undefined means "must be given". */
+  default: (answers: Partial<ProjectOptions>) => ProjectOptions[K] | undefined;
+  /** Shown in --help and docs when the default depends on other answers. */
+  defaultText?: string;
+  /** Returns an error message, or undefined when the value is fine. */
+  validate?: (value: ProjectOptions[K], answers: Partial<ProjectOptions>) => string | undefined;
+}
+
+export type OptionDecl =
+  | (Common<"directory" | "name" | "model" | "baseUrl"> & { type: "string" })
+  | (Common<"provider" | "region" | "pythonTool"> & { type: "choice"; choices: readonly Choice[] })
+  | (Common<"git" | "install"> & { type: "boolean" });
+
+const APP_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Turns any directory name into a valid Fly app name ("My API_v2" -> "my-api-v2"). */
+export function appNameFrom(directory: string): string {
+  const slug = path
+    .basename(path.resolve(directory))
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return slug || "fly-fastapi-app";
+}
+
+function validUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not a URL; use an http(s) URL such as https://my-vllm.modal.run/v1`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `"${value}" must start with http:// or https://`;
+  }
+  if (url.username || url.password) {
+    return "the base URL must not carry credentials; the API key goes in an environment variable";
+  }
+  return undefined;
+}
+
+const printable = (what: string) => (value: string) =>
+  value.trim() === "" || /[\u0000-\u001f\u007f]/.test(value) || value.length > 200
+    ? `${what} must be 1-200 printable characters`
+    : undefined;
+
+export const OPTIONS: readonly OptionDecl[] = [
+  {
+    key: "directory",
+    flag: "directory",
+    type: "string",
+    arg: "<dir>",
+    description: "Directory to create the project in (also the first positional argument)",
+    prompt: "Where should the project be created?",
+    default: () => "my-ai-api",
+    validate: (value) =>
+      value.trim() === "" || /[\u0000-\u001f]/.test(value) ? "the directory name is empty or has control characters" : undefined,
+  },
+  {
+    key: "name",
+    flag: "name",
+    type: "string",
+    arg: "<app>",
+    description: "Fly app name: lowercase letters, digits and dashes",
+    defaultText: "derived from the directory",
+    prompt: "Fly app name",
+    default: (answers) => appNameFrom(answers.directory ?? "my-ai-api"),
+    validate: (value) =>
+      APP_NAME.test(value)
+        ? undefined
+        : `invalid app name "${value}": use 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit`,
+  },
+  {
+    key: "provider",
+    flag: "provider",
+    type: "choice",
+    arg: "<id>",
+    description: "Inference provider (any OpenAI-compatible endpoint with custom)",
+    prompt: "Which inference provider?",
+    choices: PROVIDERS.map((p) => ({ value: p.id, label: p.label, hint: p.hint })),
+    default: () => "mock",
+  },
+  {
+    key: "baseUrl",
+    flag: "base-url",
+    type: "string",
+    arg: "<url>",
+    description: "OpenAI-compatible base URL (required with --provider custom)",
+    defaultText: "the provider's",
+    prompt: "Base URL of the OpenAI-compatible endpoint",
+    askWhen: (answers) => answers.provider === "custom",
+    default: (answers) => findProvider(answers.provider ?? "mock")?.baseUrl ?? (answers.provider === "mock" ? "" : undefined),
+    validate: (value, answers) => {
+      if (answers.provider === "mock") {
+        return value === "" ? undefined : "--base-url does not apply to --provider mock; choose --provider custom";
+      }
+      return validUrl(value);
+    },
+  },
+  {
+    key: "model",
+    flag: "model",
+    type: "string",
+    arg: "<id>",
+    description: "Model id sent to the provider (required with --provider custom)",
+    defaultText: "the provider's default",
+    prompt: "Model",
+    askWhen: (answers) => answers.provider !== "mock",
+    default: (answers) => findProvider(answers.provider ?? "mock")?.defaultModel ?? undefined,
+    validate: printable("the model id"),
+  },
+  {
+    key: "region",
+    flag: "region",
+    type: "choice",
+    arg: "<code>",
+    description: "Fly primary region",
+    prompt: "Primary Fly region",
+    choices: REGIONS.map((r) => ({ value: r.code, label: `${r.code} · ${r.city}`, group: r.area })),
+    default: () => "iad",
+  },
+  {
+    key: "pythonTool",
+    flag: "python-tool",
+    type: "choice",
+    arg: "<uv|pip>",
+    description: "Python package manager of the project",
+    prompt: "Python package manager",
+    choices: [
+      { value: "uv", label: "uv", hint: "fast, with a lockfile (recommended)" },
+      { value: "pip", label: "pip", hint: "venv + pip, nothing else to install" },
+    ],
+    default: () => "uv",
+  },
+  {
+    key: "git",
+    flag: "git",
+    type: "boolean",
+    description: "Initialise a git repository with a first commit",
+    prompt: "Initialise a git repository?",
+    default: () => true,
+  },
+  {
+    key: "install",
+    flag: "install",
+    type: "boolean",
+    description: "Install the Python dependencies (uv sync, or a pip venv)",
+    prompt: "Install Python dependencies now?",
+    default: () => true,
+  },
+];
+
+/** Flags that steer the command itself rather than the project. */
+export const COMMAND_FLAGS = [
+  { flag: "yes", short: "y", description: "Accept every default; ask nothing" },
+  { flag: "dry-run", description: "Print the plan (files, sizes, summary) and write nothing" },
+  { flag: "json", description: "Print one JSON document on stdout (options, files, next steps)" },
+  { flag: "force", description: "Allow a non-empty directory, overwriting only files the plan writes" },
+  { flag: "help", short: "h", description: "Show this help" },
+  { flag: "version", short: "v", description: "Show the version" },
+] as const;
+
+export function optionFor(key: keyof ProjectOptions): OptionDecl {
+  const decl = OPTIONS.find((o) => o.key === key);
+  if (!decl) throw new Error(`no option ${key}`);
+  return decl;
+}
+
+/** Checks one value against its declaration; returns an error message or undefined. */
+export function checkOption(decl: OptionDecl, value: unknown, answers: Partial<ProjectOptions>): string | undefined {
+  if (decl.type === "choice") {
+    if (!decl.choices.some((c) => c.value === value)) {
+      const allowed = decl.choices.map((c) => c.value).join(", ");
+      return `unknown ${decl.flag} "${String(value)}": choose one of ${allowed}`;
+    }
+    return undefined;
+  }
+  const validate = decl.validate as ((v: unknown, a: Partial<ProjectOptions>) => string | undefined) | undefined;
+  return validate?.(value, answers);
+}
+
+export { findProvider, findRegion };

@@ -1,0 +1,175 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import type { TemplateContext } from "./context.js";
+import { FEATURES, type Feature } from "./features/index.js";
+import { GENERATOR, PACKAGE_ROOT } from "./meta.js";
+import { OPTIONS, type ProjectOptions } from "./options.js";
+import { findProvider } from "./providers.js";
+import { findRegion } from "./regions.js";
+import { render, shellWord } from "./render.js";
+import {
+  PYTHON_DEPENDENCIES,
+  PYTHON_DEV_DEPENDENCIES,
+  PYTHON_IMAGE,
+  PYTHON_REQUIRES,
+  UV_VERSION,
+} from "./versions.js";
+
+export interface PlannedFile {
+  /** POSIX path relative to the project root. */
+  path: string;
+  content: string;
+}
+
+export interface Plan {
+  options: ProjectOptions;
+  features: string[];
+  files: PlannedFile[];
+  /** Commands to run after scaffolding, in order, from the directory the user is in. */
+  nextSteps: string[];
+  /** The non-interactive command that re-creates this project. */
+  command: string;
+}
+
+export const PORT = 8080;
+
+/** npm strips dotfiles from packages, so templates carry these names instead (as create-vite does). */
+const RENAMES: Record<string, string> = {
+  _gitignore: ".gitignore",
+  _dockerignore: ".dockerignore",
+  "_env.example": ".env.example",
+  _github: ".github",
+};
+
+interface Template {
+  path: string;
+  source: string;
+  rendered: boolean;
+}
+
+const templateCache = new Map<string, Template[]>();
+
+/** Reads templates/<feature>/ once: every file with its output path. */
+export function loadTemplates(featureId: string, root = path.join(PACKAGE_ROOT, "templates")): Template[] {
+  const dir = path.join(root, featureId);
+  const cached = templateCache.get(dir);
+  if (cached) return cached;
+  const templates: Template[] = [];
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(path.join(dir, rel)).sort()) {
+      const relPath = rel ? `${rel}/${entry}` : entry;
+      if (statSync(path.join(dir, relPath)).isDirectory()) {
+        walk(relPath);
+        continue;
+      }
+      const rendered = entry.endsWith(".hbs");
+      const outPath = relPath
+        .split("/")
+        .map((part) => RENAMES[part.replace(/\.hbs$/, "")] ?? part.replace(/\.hbs$/, ""))
+        .join("/");
+      templates.push({ path: outPath, source: readFileSync(path.join(dir, relPath), "utf8"), rendered });
+    }
+  };
+  walk("");
+  templateCache.set(dir, templates);
+  return templates;
+}
+
+/** The command line that re-creates the project, every option spelt out. */
+export function commandLine(options: ProjectOptions, directory = options.directory): string {
+  const words = [`npx`, `${GENERATOR.name}@${GENERATOR.version}`, directory];
+  for (const decl of OPTIONS) {
+    if (decl.key === "directory") continue;
+    const value = options[decl.key];
+    if (decl.type === "boolean") {
+      words.push(value ? `--${decl.flag}` : `--no-${decl.flag}`);
+    } else if (value !== "" && !(decl.key === "model" && options.provider === "mock")) {
+      words.push(`--${decl.flag}`, String(value));
+    }
+  }
+  words.push("--yes");
+  return words.map(shellWord).join(" ");
+}
+
+export function enabledFeatures(options: ProjectOptions): Feature[] {
+  return FEATURES.filter((f) => f.enabled(options));
+}
+
+export function buildContext(options: ProjectOptions, features: readonly Feature[]): TemplateContext {
+  const provider = findProvider(options.provider);
+  const region = findRegion(options.region);
+  if (!provider || !region) throw new Error("options must be resolved before planning");
+  const projectName = path.basename(path.resolve(options.directory));
+  return {
+    projectName,
+    appName: options.name,
+    packageName: options.name,
+    provider: {
+      id: provider.id,
+      label: provider.label,
+      apiKeyEnv: provider.apiKeyEnv,
+      keysUrl: provider.keysUrl,
+      isMock: provider.id === "mock",
+    },
+    model: options.model,
+    baseUrl: options.baseUrl === "" ? null : options.baseUrl,
+    region: { code: region.code, city: region.city },
+    python: {
+      tool: options.pythonTool,
+      isUv: options.pythonTool === "uv",
+      isPip: options.pythonTool === "pip",
+      image: PYTHON_IMAGE,
+      requires: PYTHON_REQUIRES,
+      uvVersion: UV_VERSION,
+      dependencies: [...PYTHON_DEPENDENCIES, ...features.flatMap((f) => f.pythonDependencies ?? [])],
+      devDependencies: [...PYTHON_DEV_DEPENDENCIES, ...features.flatMap((f) => f.pythonDevDependencies ?? [])],
+    },
+    port: PORT,
+    command: commandLine(options, projectName),
+    generator: { ...GENERATOR },
+  };
+}
+
+export function nextSteps(options: ProjectOptions): string[] {
+  const cd = `cd ${shellWord(path.relative(process.cwd(), path.resolve(options.directory)) || ".")}`;
+  const steps = cd === "cd ." ? [] : [cd];
+  if (options.pythonTool === "uv") {
+    if (!options.install) steps.push("uv sync");
+    steps.push("uv run pytest", "uv run fastapi dev app/main.py --port 8080");
+  } else {
+    if (!options.install) steps.push("python3 -m venv .venv", ".venv/bin/pip install -e '.[dev]'");
+    steps.push(".venv/bin/pytest", ".venv/bin/uvicorn app.main:app --reload --port 8080");
+  }
+  steps.push(`npx ${GENERATOR.name} deploy`);
+  return steps;
+}
+
+/** Options in, every file and its content out. Pure: reads only the packaged templates. */
+export function planProject(options: ProjectOptions): Plan {
+  const features = enabledFeatures(options);
+  const context = buildContext(options, features);
+  const files = new Map<string, PlannedFile>();
+  for (const feature of features) {
+    for (const template of loadTemplates(feature.id)) {
+      if (files.has(template.path)) {
+        throw new Error(`templates/${feature.id}/${template.path} is written by another feature too`);
+      }
+      let content = template.source;
+      if (template.rendered) {
+        try {
+          content = render(template.source, context, `${feature.id}/${template.path}`);
+        } catch (error) {
+          throw new Error(`templates/${feature.id}/${template.path}: ${(error as Error).message}`);
+        }
+      }
+      files.set(template.path, { path: template.path, content });
+    }
+  }
+  return {
+    options,
+    features: features.map((f) => f.id),
+    files: [...files.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    nextSteps: nextSteps(options),
+    command: commandLine(options),
+  };
+}

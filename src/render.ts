@@ -1,0 +1,55 @@
+import Handlebars from "handlebars";
+
+/**
+ * Handlebars with escaping per target format instead of HTML escaping.
+ * Templates print any value that a user typed through one of these helpers:
+ *   {{toml x}}  a TOML basic string, quotes included
+ *   {{py x}}    a Python string literal (or None for null), quotes included
+ *   {{json x}}  JSON (also valid YAML and a Python literal for plain strings)
+ *   {{shell x}} a POSIX shell word, quoted only when needed
+ */
+export const hbs = Handlebars.create();
+
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+const hex4 = (c: string) => c.charCodeAt(0).toString(16).padStart(4, "0");
+
+export function tomlString(value: string): string {
+  return `"${value
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(CONTROL, (c) => `\\u${hex4(c)}`)}"`;
+}
+
+export function pythonString(value: string | null | undefined): string {
+  if (value === null || value === undefined) return "None";
+  return `"${value
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}"`;
+}
+
+export function shellWord(value: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+hbs.registerHelper("toml", (v: unknown) => tomlString(String(v ?? "")));
+hbs.registerHelper("py", (v: unknown) => pythonString(v === null || v === undefined ? null : String(v)));
+hbs.registerHelper("json", (v: unknown) => JSON.stringify(v ?? null));
+hbs.registerHelper("shell", (v: unknown) => shellWord(String(v ?? "")));
+hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
+hbs.registerHelper("or", (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+hbs.registerHelper("and", (...args: unknown[]) => args.slice(0, -1).every(Boolean));
+hbs.registerHelper("not", (v: unknown) => !v);
+
+const cache = new Map<string, HandlebarsTemplateDelegate>();
+
+/** Render one template source. `strict` makes a misspelt variable an error, not an empty string. */
+export function render(source: string, context: object, key = source): string {
+  let template = cache.get(key);
+  if (!template) {
+    template = hbs.compile(source, { noEscape: true, strict: true });
+    cache.set(key, template);
+  }
+  return template(context);
+}

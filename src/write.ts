@@ -1,0 +1,103 @@
+import { constants } from "node:fs";
+import fs from "fs-extra";
+import path from "node:path";
+import { UserError } from "./errors.js";
+import type { Plan } from "./plan.js";
+
+export interface TargetState {
+  /** Absolute path of the project directory. */
+  dir: string;
+  exists: boolean;
+  /** Files of the plan that already exist there and would be replaced (only with --force). */
+  overwrites: string[];
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  let current = dir;
+  while (!(await fs.pathExists(current))) {
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return current;
+}
+
+/** Everything that can be known to fail before anything is written. */
+export async function checkTarget(plan: Plan, force: boolean): Promise<TargetState> {
+  const dir = path.resolve(plan.options.directory);
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (stat && !stat.isDirectory()) {
+    throw new UserError(`${plan.options.directory} is a file, not a directory: choose another directory`);
+  }
+  const overwrites: string[] = [];
+  if (stat) {
+    const entries = await fs.readdir(dir);
+    if (entries.length > 0 && !force) {
+      throw new UserError(
+        `${plan.options.directory} is not empty: choose a new directory, or pass --force to write into it (only the files of the plan are replaced)`,
+      );
+    }
+    for (const file of plan.files) {
+      const existing = await fs.lstat(path.join(dir, file.path)).catch(() => undefined);
+      if (existing?.isDirectory()) {
+        throw new UserError(`${path.join(plan.options.directory, file.path)} is a directory; the plan writes a file there`);
+      }
+      if (existing) overwrites.push(file.path);
+    }
+  }
+  const writableRoot = await nearestExisting(stat ? dir : path.dirname(dir));
+  try {
+    await fs.access(writableRoot, constants.W_OK);
+  } catch {
+    throw new UserError(`cannot write to ${writableRoot}: permission denied; choose another directory`);
+  }
+  const rootStat = await fs.stat(writableRoot);
+  if (!rootStat.isDirectory()) {
+    throw new UserError(`${writableRoot} is a file, so ${plan.options.directory} cannot be created inside it`);
+  }
+  return { dir, exists: Boolean(stat), overwrites };
+}
+
+/**
+ * Writes the plan all-or-nothing: every file goes into a staging folder beside
+ * the target first, which is then moved into place. A failure or Ctrl-C before
+ * the move leaves nothing behind.
+ */
+export async function writePlan(plan: Plan, target: TargetState): Promise<void> {
+  const stagingParent = await nearestExisting(path.dirname(target.dir));
+  const staging = await fs.mkdtemp(path.join(stagingParent, `.${path.basename(target.dir)}.staging-`));
+  const cleanup = () => fs.removeSync(staging);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  function onSignal(signal: NodeJS.Signals) {
+    cleanup();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  }
+  try {
+    for (const file of plan.files) {
+      const out = path.join(staging, file.path);
+      await fs.mkdir(path.dirname(out), { recursive: true });
+      await fs.writeFile(out, file.content, { mode: 0o644 });
+    }
+    const isEmptyDir = target.exists && (await fs.readdir(target.dir)).length === 0;
+    if (!target.exists || isEmptyDir) {
+      if (isEmptyDir) await fs.rmdir(target.dir);
+      await fs.mkdir(path.dirname(target.dir), { recursive: true });
+      await fs.rename(staging, target.dir);
+    } else {
+      // --force into a non-empty directory: replace only the files of the plan.
+      for (const file of plan.files) {
+        const destination = path.join(target.dir, file.path);
+        await fs.mkdir(path.dirname(destination), { recursive: true });
+        await fs.rename(path.join(staging, file.path), destination);
+      }
+      cleanup();
+    }
+  } catch (error) {
+    cleanup();
+    throw error;
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+}
