@@ -1,0 +1,85 @@
+import fs from "fs-extra";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ProjectOptions } from "../../src/options.js";
+import type { Plan } from "../../src/plan.js";
+import { checkTarget, writePlan } from "../../src/write.js";
+
+let root: string;
+beforeEach(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), "cff-write-"));
+});
+afterEach(async () => {
+  await fs.chmod(root, 0o755).catch(() => {});
+  await fs.remove(root);
+});
+
+function planFor(directory: string): Plan {
+  return {
+    options: { directory } as ProjectOptions,
+    features: ["core"],
+    files: [
+      { path: "README.md", content: "# new\n" },
+      { path: "app/main.py", content: "app = None\n" },
+    ],
+    nextSteps: [],
+    command: "",
+  };
+}
+
+const tree = async (dir: string) =>
+  (await fs.readdir(dir, { recursive: true })).map(String).sort();
+
+describe("writing a plan", () => {
+  it("creates missing parent folders and leaves no staging folder behind", async () => {
+    const plan = planFor(path.join(root, "a/b/project"));
+    await writePlan(plan, await checkTarget(plan, false));
+    expect(await fs.readFile(path.join(root, "a/b/project/app/main.py"), "utf8")).toBe("app = None\n");
+    expect(await tree(root)).toEqual(["a", "a/b", "a/b/project", "a/b/project/README.md", "a/b/project/app", "a/b/project/app/main.py"]);
+  });
+
+  it("writes into an existing empty directory", async () => {
+    await fs.mkdir(path.join(root, "empty"));
+    const plan = planFor(path.join(root, "empty"));
+    await writePlan(plan, await checkTarget(plan, false));
+    expect(await tree(path.join(root, "empty"))).toEqual(["README.md", "app", "app/main.py"]);
+  });
+
+  it("refuses a non-empty directory without --force, and writes nothing", async () => {
+    await fs.outputFile(path.join(root, "p/notes.txt"), "mine");
+    const plan = planFor(path.join(root, "p"));
+    await expect(checkTarget(plan, false)).rejects.toThrow("is not empty: choose a new directory, or pass --force");
+    expect(await tree(root)).toEqual(["p", "p/notes.txt"]);
+  });
+
+  it("with --force replaces only the planned files and keeps the user's others", async () => {
+    await fs.outputFile(path.join(root, "p/notes.txt"), "mine");
+    await fs.outputFile(path.join(root, "p/README.md"), "old");
+    const plan = planFor(path.join(root, "p"));
+    const target = await checkTarget(plan, true);
+    expect(target.overwrites).toEqual(["README.md"]);
+    await writePlan(plan, target);
+    expect(await fs.readFile(path.join(root, "p/notes.txt"), "utf8")).toBe("mine");
+    expect(await fs.readFile(path.join(root, "p/README.md"), "utf8")).toBe("# new\n");
+    expect(await tree(root)).toEqual(["p", "p/README.md", "p/app", "p/app/main.py", "p/notes.txt"]);
+  });
+
+  it("refuses a path that is a file", async () => {
+    await fs.outputFile(path.join(root, "file"), "x");
+    await expect(checkTarget(planFor(path.join(root, "file")), true)).rejects.toThrow("is a file, not a directory");
+  });
+
+  it.skipIf(process.getuid?.() === 0)("refuses an unwritable parent", async () => {
+    await fs.chmod(root, 0o555);
+    await expect(checkTarget(planFor(path.join(root, "p")), false)).rejects.toThrow("permission denied");
+  });
+
+  it("leaves nothing behind when a write fails half-way", async () => {
+    const plan = planFor(path.join(root, "p"));
+    // A file path that cannot be created (a file inside a file) fails after the first write.
+    plan.files.push({ path: "README.md/oops", content: "x" });
+    await expect(writePlan(plan, await checkTarget(plan, false))).rejects.toThrow();
+    expect(await tree(root)).toEqual([]);
+  });
+});
