@@ -1,10 +1,12 @@
-import { COMMAND_FLAGS, OPTIONS, type ProjectOptions } from "./options.js";
+import { COMMAND_FLAGS, DEPLOY_OPTIONS, OPTIONS, type DeployOptions, type ProjectOptions } from "./options.js";
 import { UserError } from "./errors.js";
 
 export interface ParsedArgs {
   command: "create" | "deploy";
   /** Project options given as flags (or the positional directory). */
   given: Partial<ProjectOptions>;
+  /** Deploy options given as flags: --deploy, --org, --regions. */
+  deploy: Partial<DeployOptions>;
   /** Command flags: yes, dry-run, json, force, help, version. */
   flags: Set<string>;
 }
@@ -30,10 +32,11 @@ function closest(word: string, candidates: string[]): string | undefined {
 /** Parses argv by the option declarations: --flag value, --flag=value, --no-flag, -y. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const given: Record<string, unknown> = {};
+  const deploy: Record<string, unknown> = {};
   const flags = new Set<string>();
   const positionals: string[] = [];
   const shorts = new Map<string, string>(COMMAND_FLAGS.flatMap((f) => ("short" in f ? [[f.short, f.flag]] : [])));
-  const knownFlags = [...OPTIONS.map((o) => o.flag), ...COMMAND_FLAGS.map((f) => f.flag)];
+  const knownFlags = [...OPTIONS, ...DEPLOY_OPTIONS, ...COMMAND_FLAGS].map((f) => f.flag);
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -56,7 +59,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const [rawName, inlineValue] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const negated = rawName.startsWith("no-");
     const name = negated ? rawName.slice(3) : rawName;
-    const decl = OPTIONS.find((o) => o.flag === name);
+    const deployDecl = DEPLOY_OPTIONS.find((o) => o.flag === name);
+    const decl = OPTIONS.find((o) => o.flag === name) ?? deployDecl;
+    const target = deployDecl ? deploy : given;
     const command = COMMAND_FLAGS.find((f) => f.flag === name);
     if (!decl && !command) {
       const suggestion = closest(rawName, knownFlags);
@@ -68,7 +73,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         if (negated) throw new UserError(`unknown option --${rawName} (see --help)`);
         flags.add(command.flag);
       } else {
-        given[decl!.key] = !negated;
+        target[decl!.key] = !negated;
       }
       continue;
     }
@@ -77,8 +82,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (value === undefined || (inlineValue === undefined && value.startsWith("--"))) {
       throw new UserError(`--${name} needs a value: --${name} ${decl!.arg ?? "<value>"}`);
     }
-    if (decl!.key in given) throw new UserError(`--${name} is given twice`);
-    given[decl!.key] = value;
+    if (decl!.key in target) throw new UserError(`--${name} is given twice`);
+    target[decl!.key] = value;
   }
 
   let command: ParsedArgs["command"] = "create";
@@ -95,5 +100,5 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     given.directory = positionals[0];
   }
-  return { command, given: given as Partial<ProjectOptions>, flags };
+  return { command, given: given as Partial<ProjectOptions>, deploy: deploy as Partial<DeployOptions>, flags };
 }

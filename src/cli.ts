@@ -1,5 +1,9 @@
 import * as p from "@clack/prompts";
 import { parseArgs } from "./args.js";
+import { DeployError, deployCommand, deployProject, failureDocument, printFailureOutput, rerunCommand, summaryLines, type DeploySummary } from "./deploy/index.js";
+import { askDeployWithClack, checkDeployFlags, extraRegions, resolveDeployOptions } from "./deploy/options.js";
+import { checkFlyctl, checkLogin } from "./deploy/steps.js";
+import { clackUi, plainUi } from "./deploy/ui.js";
 import { UserError } from "./errors.js";
 import { helpText } from "./help.js";
 import { initGit, installDependencies, type StepResult } from "./install.js";
@@ -27,11 +31,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.command === "deploy") {
-    throw new UserError("the deploy command is not available in this version", "deploy with `fly launch --no-deploy && fly deploy`");
+    return deployCommand(args, canAsk() && !args.flags.has("yes") && !args.flags.has("json"));
   }
 
   const json = args.flags.has("json");
   const dryRun = args.flags.has("dry-run");
+  checkDeployFlags(args.deploy);
+  if (dryRun && args.deploy.deploy) throw new UserError("--dry-run writes nothing, so there is nothing to deploy", "drop --deploy, or drop --dry-run");
   const interactive = canAsk() && !args.flags.has("yes") && !json;
   const mode: Mode = interactive ? { kind: "ask", ask: askWithClack } : args.flags.has("yes") ? { kind: "defaults" } : { kind: "flags-only" };
   // In --json mode stdout carries the document only; everything else goes to stderr.
@@ -39,6 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   if (interactive) p.intro(`${GENERATOR.name} ${GENERATOR.version}`);
   const options = await resolveOptions(args.given, mode);
+  const deployOptions = await resolveDeployOptions(args.deploy, interactive && !dryRun ? askDeployWithClack : undefined);
   const plan = planProject(options);
   const target = await checkTarget(plan, args.flags.has("force"));
 
@@ -52,6 +59,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       say("dry run: nothing was written");
     }
     return 0;
+  }
+
+  if (deployOptions.deploy) {
+    // Fail before writing anything when flyctl or the login is missing.
+    await checkLogin(await checkFlyctl(process.cwd(), process.env), process.env);
   }
 
   const spinner = interactive ? p.spinner() : undefined;
@@ -73,16 +85,44 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (options.install) await runStep("Installing Python dependencies", () => installDependencies(target.dir, options));
   if (options.git) await runStep("Initialising git", () => initGit(target.dir));
 
+  let deployed: DeploySummary | undefined;
+  let deployFailure: DeployError | undefined;
+  if (deployOptions.deploy) {
+    try {
+      deployed = await deployProject({
+        dir: target.dir,
+        org: deployOptions.org,
+        regions: extraRegions(deployOptions.regions, undefined),
+        options,
+        yes: args.flags.has("yes"),
+        env: process.env,
+        ui: interactive ? clackUi() : plainUi(say),
+        rerun: rerunCommand(target.dir, args.deploy),
+      });
+    } catch (error) {
+      if (!(error instanceof DeployError)) throw error;
+      deployFailure = error;
+    }
+  }
+
   if (json) {
-    console.log(JSON.stringify(jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps }), null, 2));
+    const report = jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps });
+    const deploy = deployed ?? (deployFailure ? failureDocument(deployFailure) : undefined);
+    console.log(JSON.stringify({ ...report, ...(deployFailure ? { ok: false } : {}), ...(deploy ? { deploy } : {}) }, null, 2));
   } else if (interactive) {
     p.note(plan.nextSteps.join("\n"), "Next steps");
     p.log.message(`Re-create this project without questions:\n${plan.command}`);
-    p.outro("Happy shipping!");
+    if (deployed) p.note(summaryLines(deployed).join("\n"), "Deployed");
+    if (!deployFailure) p.outro("Happy shipping!");
   } else {
     say("\nNext steps:");
     for (const step of plan.nextSteps) say(`  ${step}`);
     say(`\nRe-create this project: ${plan.command}`);
+    if (deployed) for (const line of ["", ...summaryLines(deployed)]) say(line);
+  }
+  if (deployFailure) {
+    printFailureOutput(deployFailure);
+    throw deployFailure;
   }
   return steps.some((s) => s.status === "failed") ? 1 : 0;
 }

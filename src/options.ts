@@ -191,6 +191,61 @@ export const OPTIONS: readonly OptionDecl[] = [
   },
 ];
 
+/** Options of the deploy to Fly.io: `--deploy` after creating, or the `deploy` command. */
+export interface DeployOptions {
+  deploy: boolean;
+  /** Fly organization slug a new app is created in. */
+  org: string;
+  /** Extra regions, comma separated, each getting one machine besides the primary region's. */
+  regions: string;
+}
+
+export interface DeployOptionDecl {
+  key: keyof DeployOptions;
+  flag: string;
+  type: "boolean" | "string";
+  arg?: string;
+  description: string;
+  /** Question asked in a terminal when creating a project; options without one are never asked. */
+  prompt?: string;
+  default: boolean | string;
+  validate?: (value: string) => string | undefined;
+}
+
+/** Every deploy option, declared once: the parser, --help, the prompt and docs/options.md derive from it. */
+export const DEPLOY_OPTIONS: readonly DeployOptionDecl[] = [
+  {
+    key: "deploy",
+    flag: "deploy",
+    type: "boolean",
+    description: "Deploy to Fly.io with flyctl after writing the project, then smoke-test the live URL",
+    prompt: "Deploy to Fly.io now? (needs flyctl and a Fly.io account)",
+    default: false,
+  },
+  {
+    key: "org",
+    flag: "org",
+    type: "string",
+    arg: "<slug>",
+    description: "Fly organization a new app is created in",
+    default: "personal",
+    validate: (value) => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(value) ? undefined : `invalid --org "${value}": use the org's slug, e.g. personal`),
+  },
+  {
+    key: "regions",
+    flag: "regions",
+    type: "string",
+    arg: "<a,b>",
+    description: "Extra Fly regions (comma separated) that each get one machine besides the primary region",
+    default: "",
+    validate: (value) => {
+      const unknown = value.split(",").filter((code) => !findRegion(code.trim()));
+      const allowed = REGIONS.map((r) => r.code).join(", ");
+      return value === "" || unknown.length === 0 ? undefined : `unknown region "${unknown.join(",")}" in --regions: choose from ${allowed}`;
+    },
+  },
+];
+
 /** Flags that steer the command itself rather than the project. */
 export const COMMAND_FLAGS = [
   { flag: "yes", short: "y", description: "Accept every default; ask nothing" },

@@ -70,14 +70,14 @@ describe("the command line", () => {
   });
 
   it("prints the equivalent command line, and running it re-creates the same files", async () => {
-    const first = path.join(root, "again-1");
+    const first = path.join(root, "first/again");
     const result = await runCli([first, "--provider", "openrouter", "--region", "fra", "--python-tool", "pip", "--yes", ...offline]);
     expect(result.exitCode).toBe(0);
     const command = result.stdout.match(/Re-create this project: (.*)/)![1]!;
     expect(command).toContain("--provider openrouter --base-url https://openrouter.ai/api/v1");
     const words = command.split(" ").slice(2); // drop "npx create-fly-fastapi@x"
     expect(words[0]).toBe(first);
-    const second = path.join(root, "again-2");
+    const second = path.join(root, "second/again");
     const rerun = await runCli([second, ...words.slice(1)]);
     expect(rerun.exitCode).toBe(0);
     for (const file of await listing(first)) {

@@ -1,0 +1,102 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { readProject } from "../../src/deploy/project.js";
+import type { ProjectOptions } from "../../src/options.js";
+import { planProject } from "../../src/plan.js";
+import { checkTarget, writePlan } from "../../src/write.js";
+import { KEY, runCli, snapshot, startFakeApp, workspace, type Workspace } from "./helpers.js";
+
+const base: Omit<ProjectOptions, "directory"> = {
+  name: "gen-api",
+  provider: "groq",
+  model: "llama-3.3-70b-versatile",
+  baseUrl: "https://api.groq.com/openai/v1",
+  region: "fra",
+  pythonTool: "uv",
+  git: false,
+  install: false,
+};
+
+let ws: Workspace;
+afterEach(() => ws?.remove());
+
+async function generate(overrides: Partial<ProjectOptions>): Promise<{ dir: string; options: ProjectOptions }> {
+  ws = await workspace();
+  const options = { ...base, directory: path.join(ws.root, "generated"), ...overrides };
+  const plan = planProject(options);
+  await writePlan(plan, await checkTarget(plan, false));
+  return { dir: options.directory, options };
+}
+
+describe("the deploy reads a project as the templates write it", () => {
+  it.each([
+    [{}, ["GROQ_API_KEY"], [], true],
+    [{ provider: "mock", model: "mock-echo", baseUrl: "", pythonTool: "pip" as const }, [], [], false],
+    [{ provider: "ollama", model: "llama3.2", baseUrl: "http://localhost:11434/v1" }, [], [], true],
+    [{ provider: "custom", model: "m", baseUrl: "https://my-vllm.modal.run/v1" }, [], ["INFERENCE_API_KEY"], true],
+  ])("%j: secrets %j, optional %j, uv.lock needed: %s", async (overrides, secrets, optional, needsUvLock) => {
+    const { dir, options } = await generate(overrides);
+    const fromFiles = await readProject(dir);
+    expect(fromFiles).toMatchObject({
+      appName: "gen-api",
+      primaryRegion: "fra",
+      provider: { id: options.provider },
+      secretNames: secrets,
+      optionalSecretNames: optional,
+      needsUvLock,
+      hasUvLock: false,
+    });
+    expect(await readProject(dir, options)).toEqual(fromFiles);
+  });
+});
+
+describe("create-fly-fastapi DIR --deploy", () => {
+  let app: Awaited<ReturnType<typeof startFakeApp>>;
+  beforeAll(async () => {
+    app = await startFakeApp();
+  });
+  afterAll(() => app.close());
+
+  const withUv = async () => fs.writeFile(path.join(ws.binDir, "uv"), `#!/bin/sh\n[ "$1" = lock ] && echo 'version = 1' > uv.lock\nexit 0\n`, { mode: 0o755 });
+
+  it("writes the project, then deploys it and adds `deploy` to the one JSON document", async () => {
+    ws = await workspace();
+    await withUv();
+    const args = ["created", "--provider", "groq", "--region", "fra", "--no-install", "--no-git", "--yes", "--deploy", "--regions", "sin", "--json"];
+    const result = await runCli(ws, args, ws.env({}, { ...app.env, GROQ_API_KEY: KEY }));
+    expect(result.exitCode, result.stderr).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc).toMatchObject({ ok: true, options: { name: "created", provider: "groq" } });
+    expect(doc.deploy).toMatchObject({ ok: true, app: "created", url: "https://created.fly.dev", regions: ["fra", "sin"], smoke: { stream: { deltas: 3 } } });
+    const dir = path.join(ws.root, "created");
+    expect(JSON.stringify(await snapshot(dir))).not.toContain(KEY);
+    expect((await ws.calls()).map((c) => c.argv.join(" "))).toContain("apps create created --org personal");
+  });
+
+  it("checks flyctl and the login before writing anything", async () => {
+    ws = await workspace();
+    const result = await runCli(ws, ["created", "--yes", "--deploy"], ws.env({ auth: "logged-out" }));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("error: deploy stopped at preflight: not logged in to Fly.io");
+    await expect(fs.stat(path.join(ws.root, "created"))).rejects.toThrow("ENOENT");
+  });
+
+  it("keeps the written project when the deploy fails, and says how to continue", async () => {
+    ws = await workspace();
+    await withUv();
+    const result = await runCli(ws, ["created", "--provider", "mock", "--no-install", "--no-git", "--yes", "--deploy"], ws.env({ deploy: "build-error" }, app.env));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain("Next steps:");
+    expect(result.stderr).toContain("error: deploy stopped at deploy: flyctl deploy failed");
+    expect(result.stderr).toContain("hint: fix the cause above, then run again: npx create-fly-fastapi deploy created");
+    expect(await fs.readFile(path.join(ws.root, "created/fly.toml"), "utf8")).toContain('app = "created"');
+  });
+
+  it("refuses --deploy with --dry-run", async () => {
+    ws = await workspace();
+    const result = await runCli(ws, ["created", "--yes", "--deploy", "--dry-run"], ws.env());
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("--dry-run writes nothing, so there is nothing to deploy");
+  });
+});

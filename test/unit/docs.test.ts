@@ -1,0 +1,23 @@
+import fs from "fs-extra";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { helpText, optionRows, optionsReference } from "../../src/help.js";
+import { REPO_ROOT } from "../support/tools.js";
+
+const reference = path.join(REPO_ROOT, "docs/options.md");
+
+describe("docs/options.md", () => {
+  it("matches the option declarations (regenerate with UPDATE_DOCS=1)", async () => {
+    const expected = optionsReference();
+    if (process.env.UPDATE_DOCS) await fs.outputFile(reference, expected);
+    expect(await fs.readFile(reference, "utf8")).toBe(expected);
+  });
+
+  it("documents exactly the flags --help shows", () => {
+    const help = helpText();
+    for (const row of optionRows()) {
+      expect(help).toContain(row.flag);
+      expect(optionsReference()).toContain(row.flag.replace(/\|/g, "\\|"));
+    }
+  });
+});
