@@ -95,15 +95,30 @@ export function enabledFeatures(options: ProjectOptions): Feature[] {
   return FEATURES.filter((f) => f.enabled(options));
 }
 
+/** PEP 503 normalised name of a requirement such as "uvicorn[standard]==0.54.0". */
+const requirementName = (requirement: string) =>
+  requirement.split(/[\[=<>!~; ]/, 1)[0]!.toLowerCase().replace(/[-_.]+/g, "-");
+
+/**
+ * The distribution name in pyproject.toml: the app name, unless the project
+ * would then depend on itself (a project called "openai" cannot install openai).
+ */
+export function packageNameFor(appName: string, requirements: readonly string[]): string {
+  const taken = new Set(requirements.map(requirementName));
+  return taken.has(appName) ? `${appName}-app` : appName;
+}
+
 export function buildContext(options: ProjectOptions, features: readonly Feature[]): TemplateContext {
   const provider = findProvider(options.provider);
   const region = findRegion(options.region);
   if (!provider || !region) throw new Error("options must be resolved before planning");
   const projectName = path.basename(path.resolve(options.directory));
+  const dependencies = [...PYTHON_DEPENDENCIES, ...features.flatMap((f) => f.pythonDependencies ?? [])];
+  const devDependencies = [...PYTHON_DEV_DEPENDENCIES, ...features.flatMap((f) => f.pythonDevDependencies ?? [])];
   return {
     projectName,
     appName: options.name,
-    packageName: options.name,
+    packageName: packageNameFor(options.name, [...dependencies, ...devDependencies]),
     provider: {
       id: provider.id,
       label: provider.label,
@@ -121,8 +136,8 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
       image: PYTHON_IMAGE,
       requires: PYTHON_REQUIRES,
       uvVersion: UV_VERSION,
-      dependencies: [...PYTHON_DEPENDENCIES, ...features.flatMap((f) => f.pythonDependencies ?? [])],
-      devDependencies: [...PYTHON_DEV_DEPENDENCIES, ...features.flatMap((f) => f.pythonDevDependencies ?? [])],
+      dependencies,
+      devDependencies,
     },
     port: PORT,
     command: commandLine(options, projectName),

@@ -106,3 +106,13 @@ describe("the plan", () => {
     expect(parseToml(file(pip, "pyproject.toml"))).toHaveProperty("project.optional-dependencies.dev");
   });
 });
+
+describe("packageNameFor", () => {
+  it("keeps the app name unless the project would depend on itself", async () => {
+    const { packageNameFor } = await import("../../src/plan.js");
+    expect(packageNameFor("my-api", ["fastapi==1", "uvicorn[standard]==1"])).toBe("my-api");
+    expect(packageNameFor("openai", ["openai==3.57.0"])).toBe("openai-app");
+    expect(packageNameFor("pydantic-settings", ["pydantic_settings==2"])).toBe("pydantic-settings-app");
+    expect(packageNameFor("uvicorn", ["uvicorn[standard]==0.54.0"])).toBe("uvicorn-app");
+  });
+});

@@ -1,0 +1,1 @@
+"""A FastAPI service that streams LLM answers over Server-Sent Events."""

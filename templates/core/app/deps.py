@@ -1,0 +1,29 @@
+"""Dependencies shared by the routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from openai import AsyncOpenAI
+
+from app.config import Settings, get_settings
+from app.inference import ChatProvider, MockProvider, OpenAICompatibleProvider
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_openai_client(request: Request) -> AsyncOpenAI | None:
+    """The client the lifespan created; None when the provider is the mock."""
+    client: AsyncOpenAI | None = request.app.state.openai_client
+    return client
+
+
+OpenAIClientDep = Annotated[AsyncOpenAI | None, Depends(get_openai_client)]
+
+
+def get_provider(settings: SettingsDep, client: OpenAIClientDep) -> ChatProvider:
+    if client is None:
+        return MockProvider(model=settings.model, token_delay=settings.mock_token_delay)
+    return OpenAICompatibleProvider(client, settings)
+
+
+ProviderDep = Annotated[ChatProvider, Depends(get_provider)]

@@ -1,0 +1,198 @@
+"""Inference providers: any OpenAI-compatible API, or an offline mock.
+
+A provider streams `Delta` events and ends with one `Done`. Every failure of the
+upstream API comes out as an `InferenceError`: a stable code and a message that
+is safe to show to clients (no stack trace, no key).
+"""
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Protocol, cast
+
+import httpx2
+import openai
+from openai import AsyncOpenAI, omit
+from openai.types.chat import ChatCompletionMessageParam
+
+from app.config import Settings
+from app.schemas import ChatRequest, ChatResponse, Delta, Done, ErrorCode, ErrorDetail, Usage
+
+logger = logging.getLogger(__name__)
+
+StreamEvent = Delta | Done
+
+STATUS_CODES: dict[ErrorCode, int] = {
+    "bad_request": 400,
+    "rate_limited": 429,
+    "timeout": 504,
+    "upstream_auth": 502,
+    "upstream_unavailable": 502,
+    "upstream_error": 502,
+    "internal_error": 500,
+}
+
+
+class InferenceError(Exception):
+    def __init__(self, code: ErrorCode, message: str, *, retry_after: str | None = None) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def status_code(self) -> int:
+        return STATUS_CODES[self.code]
+
+    def detail(self) -> ErrorDetail:
+        return ErrorDetail(code=self.code, message=self.message)
+
+
+class ChatProvider(Protocol):
+    def stream(self, chat: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Yields `Delta` events, then one `Done`; raises `InferenceError`."""
+        ...
+
+
+async def complete(provider: ChatProvider, chat: ChatRequest) -> ChatResponse:
+    """The whole answer at once, read from the provider's stream.
+
+    Streaming even here keeps one code path, and the read timeout then bounds the
+    gap between two chunks rather than the time to generate the whole answer.
+    """
+    parts: list[str] = []
+    async for event in provider.stream(chat):
+        if isinstance(event, Delta):
+            parts.append(event.text)
+        else:
+            return ChatResponse(
+                text="".join(parts),
+                finish_reason=event.finish_reason,
+                usage=event.usage,
+                model=event.model,
+            )
+    raise InferenceError("upstream_error", "The provider's answer ended unexpectedly.")
+
+
+class MockProvider:
+    """Offline and deterministic: echoes the last user message back, word by word."""
+
+    def __init__(self, *, model: str, token_delay: float) -> None:
+        self._model = model
+        self._token_delay = token_delay
+
+    async def stream(self, chat: ChatRequest) -> AsyncIterator[StreamEvent]:
+        prompt = next((m.content for m in reversed(chat.messages) if m.role == "user"), "")
+        words = re.findall(r"\S+\s*", prompt)
+        limit = len(words) if chat.max_tokens is None else min(chat.max_tokens, len(words))
+        for word in words[:limit]:
+            await asyncio.sleep(self._token_delay)
+            yield Delta(text=word)
+        prompt_tokens = sum(len(m.content.split()) for m in chat.messages)
+        yield Done(
+            finish_reason="stop" if limit == len(words) else "length",
+            usage=Usage(
+                prompt_tokens=prompt_tokens,
+                completion_tokens=limit,
+                total_tokens=prompt_tokens + limit,
+            ),
+            model=chat.model or self._model,
+        )
+
+
+def create_client(settings: Settings) -> AsyncOpenAI:
+    """The process-wide client: created in the lifespan, closed on shutdown."""
+    return AsyncOpenAI(
+        # The SDK insists on a key; keyless servers (Ollama, vLLM) ignore this one.
+        api_key=settings.api_key.get_secret_value() if settings.api_key else "not-needed",
+        base_url=settings.base_url,
+        # `read` bounds the silence between two chunks, not the whole answer.
+        timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+        # Retries only cover opening the stream; a broken stream is never retried.
+        max_retries=settings.max_retries,
+    )
+
+
+class OpenAICompatibleProvider:
+    """Chat completions from any OpenAI-compatible API, through the shared client."""
+
+    def __init__(self, client: AsyncOpenAI, settings: Settings) -> None:
+        self._client = client
+        self._model = settings.model
+        self._stream_usage = settings.stream_usage
+        self._max_tokens_param = settings.max_tokens_param
+        self._secret = settings.api_key.get_secret_value() if settings.api_key else None
+
+    async def stream(self, chat: ChatRequest) -> AsyncIterator[StreamEvent]:
+        model = chat.model or self._model
+        messages = [message.model_dump() for message in chat.messages]
+        limit = omit if chat.max_tokens is None else chat.max_tokens
+        finish_reason: str | None = None
+        usage: Usage | None = None
+        try:
+            stream = await self._client.chat.completions.create(
+                model=model,
+                messages=cast("list[ChatCompletionMessageParam]", messages),
+                stream=True,
+                stream_options={"include_usage": True} if self._stream_usage else omit,
+                temperature=omit if chat.temperature is None else chat.temperature,
+                max_tokens=limit if self._max_tokens_param == "max_tokens" else omit,
+                max_completion_tokens=(
+                    limit if self._max_tokens_param == "max_completion_tokens" else omit
+                ),
+            )
+            # Leaving this block closes the upstream response, also when the client
+            # goes away: the cancellation lands in the `async for` below.
+            async with stream:
+                async for chunk in stream:
+                    model = chunk.model or model
+                    if chunk.usage is not None:
+                        usage = Usage(
+                            prompt_tokens=chunk.usage.prompt_tokens,
+                            completion_tokens=chunk.usage.completion_tokens,
+                            total_tokens=chunk.usage.total_tokens,
+                        )
+                    if not chunk.choices:  # the usage chunk carries no choice
+                        continue
+                    choice = chunk.choices[0]
+                    if choice.delta.content:
+                        yield Delta(text=choice.delta.content)
+                    if choice.finish_reason is not None:
+                        finish_reason = choice.finish_reason
+        # Errors while iterating come as openai's errors, or as raw httpx2 ones.
+        except (openai.APIError, httpx2.HTTPError, httpx2.StreamError) as exc:
+            raise self._translate(exc) from exc
+        yield Done(finish_reason=finish_reason, usage=usage, model=model)
+
+    def _translate(self, exc: Exception) -> InferenceError:
+        logger.warning("upstream request failed: %s", self._redact(str(exc)))
+        match exc:
+            case openai.RateLimitError():
+                return InferenceError(
+                    "rate_limited",
+                    "The provider is rate limiting requests; retry later.",
+                    retry_after=exc.response.headers.get("retry-after"),
+                )
+            case openai.APITimeoutError() | httpx2.TimeoutException():
+                return InferenceError("timeout", "The provider did not answer in time.")
+            case openai.APIConnectionError() | httpx2.TransportError():
+                return InferenceError(
+                    "upstream_unavailable", "The connection to the provider failed or was cut."
+                )
+            case openai.APIStatusError(status_code=401 | 403):
+                return InferenceError("upstream_auth", "The provider refused the API key.")
+            case openai.APIStatusError(status_code=400 | 404 | 422):
+                # Unknown model, context too long...: the provider's words help the caller.
+                return InferenceError("bad_request", self._upstream_message(exc))
+            case _:
+                return InferenceError("upstream_error", "The provider failed to answer.")
+
+    def _upstream_message(self, exc: openai.APIStatusError) -> str:
+        message = exc.body.get("message") if isinstance(exc.body, dict) else None
+        if not isinstance(message, str) or not message:
+            return "The provider refused the request."
+        return self._redact(message)[:500]
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, "[redacted]") if self._secret else text

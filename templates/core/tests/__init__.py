@@ -1,0 +1,1 @@
+"""Tests of the service; they run offline."""

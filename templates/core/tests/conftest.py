@@ -1,0 +1,54 @@
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.fake_upstream import FakeUpstream
+from tests.support import TEST_KEY, make_settings, serve
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """The app with the offline mock provider."""
+    with TestClient(create_app(make_settings())) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def upstream_server() -> Iterator[tuple[FakeUpstream, str]]:
+    fake = FakeUpstream()
+    with serve(fake.app, lifespan="off") as url:
+        yield fake, url
+        fake.reset()  # lets any held answer end before the server stops
+
+
+@pytest.fixture
+def upstream(upstream_server: tuple[FakeUpstream, str]) -> Iterator[FakeUpstream]:
+    """The fake OpenAI-compatible API, with a fresh script for this test."""
+    fake, _ = upstream_server
+    fake.reset()
+    yield fake
+    fake.reset()
+
+
+@pytest.fixture
+def upstream_settings(upstream_server: tuple[FakeUpstream, str]) -> Settings:
+    _, url = upstream_server
+    return make_settings(
+        provider="openai-compatible", base_url=f"{url}/v1", INFERENCE_API_KEY=TEST_KEY
+    )
+
+
+@pytest.fixture
+def upstream_app(upstream_settings: Settings, upstream: FakeUpstream) -> FastAPI:
+    """The app calling the fake upstream."""
+    return create_app(upstream_settings)
+
+
+@pytest.fixture
+def upstream_client(upstream_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(upstream_app) as test_client:
+        yield test_client
