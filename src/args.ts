@@ -36,7 +36,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const flags = new Set<string>();
   const positionals: string[] = [];
   const shorts = new Map<string, string>(COMMAND_FLAGS.flatMap((f) => ("short" in f ? [[f.short, f.flag]] : [])));
-  const knownFlags = [...OPTIONS, ...DEPLOY_OPTIONS, ...COMMAND_FLAGS].map((f) => f.flag);
+  const featureIds = OPTIONS.flatMap((o) => (o.type === "features" ? o.choices.map((c) => c.value) : []));
+  const projectFlags = OPTIONS.filter((o) => o.type !== "features");
+  const knownFlags = [...projectFlags, ...DEPLOY_OPTIONS, ...COMMAND_FLAGS].map((f) => f.flag).concat(featureIds);
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -59,8 +61,15 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const [rawName, inlineValue] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const negated = rawName.startsWith("no-");
     const name = negated ? rawName.slice(3) : rawName;
+    if (featureIds.includes(name)) {
+      if (inlineValue !== undefined) throw new UserError(`--${rawName} takes no value`);
+      const features = (given.features ??= {}) as Record<string, boolean>;
+      if (name in features) throw new UserError(`--${name} is given twice`);
+      features[name] = !negated;
+      continue;
+    }
     const deployDecl = DEPLOY_OPTIONS.find((o) => o.flag === name);
-    const decl = OPTIONS.find((o) => o.flag === name) ?? deployDecl;
+    const decl = projectFlags.find((o) => o.flag === name) ?? deployDecl;
     const target = deployDecl ? deploy : given;
     const command = COMMAND_FLAGS.find((f) => f.flag === name);
     if (!decl && !command) {

@@ -1,3 +1,5 @@
+import type { SettingField } from "./features/types.js";
+
 /**
  * The variables every template sees. This is the contract between src/ and templates/:
  * a template that names anything else fails to render (Handlebars strict mode).
@@ -34,6 +36,18 @@ export interface TemplateContext {
     dependencies: string[];
     devDependencies: string[];
   };
+  /** Every feature id -> whether this project has it. */
+  features: Record<string, boolean>;
+  /** Ids of the optional features this project has. */
+  enabledFeatures: string[];
+  /** Modules of app/routes/ whose `router` main.py includes, sorted. */
+  routers: string[];
+  /** Modules of app/ whose `setup(app)` create_app() calls, in feature order. */
+  setups: string[];
+  /** Settings that features add, with `env`: the environment variable (upper-case name). */
+  settings: (SettingField & { env: string })[];
+  /** Docs pages of features, linked from the README. */
+  docs: { title: string; file: string }[];
   /** Port uvicorn listens on inside the container and fly.toml's internal_port. */
   port: number;
   /** The non-interactive command line that re-creates this project. */

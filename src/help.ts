@@ -5,6 +5,7 @@ function defaultOf(decl: OptionDecl): string {
   if (decl.defaultText) return decl.defaultText;
   const value = decl.default({});
   if (decl.type === "boolean") return value ? "on" : "off";
+  if (decl.type === "features") return "";
   return value === undefined || value === "" ? "" : String(value);
 }
 
@@ -19,12 +20,24 @@ export function deployOptionRows(): { flag: string; description: string; default
 
 /** One row per flag, derived from the declarations (also used by docs/options.md). */
 export function optionRows(): { flag: string; description: string; default: string; choices: string }[] {
-  return OPTIONS.filter((o) => o.key !== "directory").map((o) => ({
-    flag: o.type === "boolean" ? `--${o.flag}, --no-${o.flag}` : `--${o.flag} ${o.arg ?? "<value>"}`,
-    description: o.description,
-    default: defaultOf(o),
-    choices: o.type === "choice" ? o.choices.map((c) => c.value).join(", ") : "",
-  }));
+  return OPTIONS.filter((o) => o.key !== "directory").flatMap((o) =>
+    o.type === "features"
+      ? // Each optional feature is a flag pair of its own.
+        o.choices.map((c) => ({
+          flag: `--${c.value}, --no-${c.value}`,
+          description: `${c.label}: ${c.hint}`,
+          default: c.default ? "on" : "off",
+          choices: "",
+        }))
+      : [
+          {
+            flag: o.type === "boolean" ? `--${o.flag}, --no-${o.flag}` : `--${o.flag} ${o.arg ?? "<value>"}`,
+            description: o.description,
+            default: defaultOf(o),
+            choices: o.type === "choice" ? o.choices.map((c) => c.value).join(", ") : "",
+          },
+        ],
+  );
 }
 
 export function helpText(): string {

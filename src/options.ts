@@ -1,4 +1,5 @@
 import path from "node:path";
+import { OPTIONAL_FEATURES, defaultFeatures } from "./features/index.js";
 import { PROVIDERS, findProvider } from "./providers.js";
 import { REGIONS, findRegion } from "./regions.js";
 
@@ -17,6 +18,8 @@ export interface ProjectOptions {
   pythonTool: "uv" | "pip";
   git: boolean;
   install: boolean;
+  /** Optional feature id -> on/off; each is a flag pair --<id> / --no-<id>. */
+  features: Record<string, boolean>;
 }
 
 export interface Choice {
@@ -48,7 +51,9 @@ interface Common<K extends keyof ProjectOptions> {
 export type OptionDecl =
   | (Common<"directory" | "name" | "model" | "baseUrl"> & { type: "string" })
   | (Common<"provider" | "region" | "pythonTool"> & { type: "choice"; choices: readonly Choice[] })
-  | (Common<"git" | "install"> & { type: "boolean" });
+  | (Common<"git" | "install"> & { type: "boolean" })
+  /** The optional features, asked together; each feature module declares its own flag pair. */
+  | (Common<"features"> & { type: "features"; choices: readonly (Choice & { default: boolean })[] });
 
 const APP_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -172,6 +177,15 @@ export const OPTIONS: readonly OptionDecl[] = [
       { value: "pip", label: "pip", hint: "venv + pip, nothing else to install" },
     ],
     default: () => "uv",
+  },
+  {
+    key: "features",
+    flag: "features",
+    type: "features",
+    description: "Optional features of the generated app",
+    prompt: "Which features? (space toggles, enter confirms)",
+    choices: OPTIONAL_FEATURES.map((f) => ({ value: f.id, label: f.option.label, hint: f.option.hint, default: f.option.default })),
+    default: () => defaultFeatures(),
   },
   {
     key: "git",

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { TemplateContext } from "./context.js";
-import { FEATURES, type Feature } from "./features/index.js";
+import { FEATURES, isEnabled, type Feature } from "./features/index.js";
 import { GENERATOR, PACKAGE_ROOT } from "./meta.js";
 import { OPTIONS, type ProjectOptions } from "./options.js";
 import { findProvider } from "./providers.js";
@@ -81,7 +81,9 @@ export function commandLine(options: ProjectOptions, directory = options.directo
   for (const decl of OPTIONS) {
     if (decl.key === "directory") continue;
     const value = options[decl.key];
-    if (decl.type === "boolean") {
+    if (decl.type === "features") {
+      for (const choice of decl.choices) words.push(options.features[choice.value] ? `--${choice.value}` : `--no-${choice.value}`);
+    } else if (decl.type === "boolean") {
       words.push(value ? `--${decl.flag}` : `--no-${decl.flag}`);
     } else if (value !== "" && !(decl.key === "model" && options.provider === "mock")) {
       words.push(`--${decl.flag}`, String(value));
@@ -92,7 +94,7 @@ export function commandLine(options: ProjectOptions, directory = options.directo
 }
 
 export function enabledFeatures(options: ProjectOptions): Feature[] {
-  return FEATURES.filter((f) => f.enabled(options));
+  return FEATURES.filter((f) => isEnabled(f, options));
 }
 
 /** PEP 503 normalised name of a requirement such as "uvicorn[standard]==0.54.0". */
@@ -139,6 +141,12 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
       dependencies,
       devDependencies,
     },
+    features: Object.fromEntries(FEATURES.map((f) => [f.id, features.includes(f)])),
+    enabledFeatures: features.filter((f) => f.option).map((f) => f.id),
+    routers: features.flatMap((f) => f.routers ?? []).sort(),
+    setups: features.flatMap((f) => f.setups ?? []),
+    settings: features.flatMap((f) => f.settings ?? []).map((s) => ({ ...s, env: s.name.toUpperCase() })),
+    docs: features.flatMap((f) => f.docs ?? []),
     port: PORT,
     command: commandLine(options, projectName),
     generator: { ...GENERATOR },

@@ -26,6 +26,18 @@ export const askWithClack: Ask = async (decl: OptionDecl, initial, answers) => {
           options: decl.choices.map((c) => ({ value: c.value, label: c.label, hint: c.hint ?? c.group })),
         }),
       );
+    case "features": {
+      const initialOn = initial as Record<string, boolean>;
+      const picked = exitIfCancelled<string[]>(
+        await p.multiselect<string>({
+          message: decl.prompt!,
+          required: false,
+          initialValues: decl.choices.filter((c) => initialOn[c.value]).map((c) => c.value),
+          options: decl.choices.map((c) => ({ value: c.value, label: c.label, hint: c.hint })),
+        }),
+      );
+      return Object.fromEntries(decl.choices.map((c) => [c.value, picked.includes(c.value)]));
+    }
     case "string":
       return exitIfCancelled(
         await p.text({

@@ -41,6 +41,7 @@ hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
 hbs.registerHelper("or", (...args: unknown[]) => args.slice(0, -1).some(Boolean));
 hbs.registerHelper("and", (...args: unknown[]) => args.slice(0, -1).every(Boolean));
 hbs.registerHelper("not", (v: unknown) => !v);
+hbs.registerHelper("sorted", (list: unknown) => (Array.isArray(list) ? [...list].sort() : []));
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 

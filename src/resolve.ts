@@ -12,8 +12,29 @@ export type Mode =
   /** No terminal and no --yes: every question must be answered by a flag. */
   | { kind: "flags-only" };
 
-const flagUsage = (decl: OptionDecl) =>
-  decl.type === "boolean" ? `--${decl.flag} or --no-${decl.flag}` : `--${decl.flag} ${decl.arg ?? "<value>"}`;
+const flagUsage = (decl: OptionDecl, missingFeatures: string[] = []) =>
+  decl.type === "features"
+    ? missingFeatures.map((id) => `--${id} or --no-${id}`).join(", ")
+    : decl.type === "boolean"
+      ? `--${decl.flag} or --no-${decl.flag}`
+      : `--${decl.flag} ${decl.arg ?? "<value>"}`;
+
+/** Features: each has its own flag pair; those without one are asked together or take defaults. */
+async function resolveFeatures(
+  decl: Extract<OptionDecl, { type: "features" }>,
+  given: Partial<Record<string, boolean>> | undefined,
+  mode: Mode,
+  answers: Partial<ProjectOptions>,
+): Promise<{ features: Record<string, boolean>; unanswered?: string }> {
+  const chosen: Record<string, boolean> = { ...decl.default(answers), ...given } as Record<string, boolean>;
+  const open = decl.choices.filter((c) => given?.[c.value] === undefined);
+  if (open.length === 0) return { features: chosen };
+  if (mode.kind === "ask") {
+    const asked = (await mode.ask({ ...decl, choices: open }, chosen, answers)) as Record<string, boolean>;
+    return { features: { ...chosen, ...asked } };
+  }
+  return { features: chosen, unanswered: mode.kind === "flags-only" ? flagUsage(decl, open.map((c) => c.value)) : undefined };
+}
 
 /**
  * Turns the flags given into complete, valid options: flags first, then answers
@@ -23,15 +44,21 @@ export async function resolveOptions(given: Partial<ProjectOptions>, mode: Mode)
   // Reject bad flags before asking anything.
   for (const decl of OPTIONS) {
     const value = given[decl.key];
-    if (value !== undefined) {
+    if (value !== undefined && decl.type !== "features") {
       const error = checkOption(decl, value, given);
       if (error) throw new UserError(error);
     }
   }
 
   const answers: Partial<ProjectOptions> = {};
-  const unanswered: OptionDecl[] = [];
+  const unanswered: string[] = [];
   for (const decl of OPTIONS) {
+    if (decl.type === "features") {
+      const resolved = await resolveFeatures(decl, given.features, mode, answers);
+      answers.features = resolved.features;
+      if (resolved.unanswered) unanswered.push(resolved.unanswered);
+      continue;
+    }
     const flagValue = given[decl.key];
     if (flagValue !== undefined) {
       // Validate again with the answers of earlier options (e.g. base URL needs the provider).
@@ -51,12 +78,12 @@ export async function resolveOptions(given: Partial<ProjectOptions>, mode: Mode)
       const provider = answers.provider ? ` with --provider ${answers.provider}` : "";
       throw new UserError(`missing ${flagUsage(decl)}: it has no default${provider}`);
     }
-    if (mode.kind === "flags-only" && asked) unanswered.push(decl);
+    if (mode.kind === "flags-only" && asked) unanswered.push(flagUsage(decl));
     Object.assign(answers, { [decl.key]: fallback });
   }
 
   if (unanswered.length > 0) {
-    const flags = unanswered.map(flagUsage).join(", ");
+    const flags = unanswered.join(", ");
     throw new UserError(`no terminal to ask in: pass --yes to accept the defaults, or give ${flags}`);
   }
   return answers as ProjectOptions;

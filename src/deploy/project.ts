@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { parse } from "smol-toml";
 import { UserError } from "../errors.js";
-import { FEATURES } from "../features/index.js";
+import { FEATURES, isEnabled } from "../features/index.js";
 import type { ProjectOptions } from "../options.js";
 import { PROVIDERS, findProvider, type Provider } from "../providers.js";
 import { tomlString } from "../render.js";
@@ -44,6 +44,19 @@ function detectProvider(env: Record<string, unknown>, dotenv: string[], options?
     if (/PROVIDER/i.test(name) && typeof value === "string" && findProvider(value)) return findProvider(value);
   }
   return PROVIDERS.find((p) => p.apiKeyEnv !== null && dotenv.includes(p.apiKeyEnv));
+}
+
+/** The optional features the project was generated with, from `[tool.create-fly-fastapi]` in pyproject.toml. */
+async function recordedFeatures(dir: string): Promise<Record<string, boolean>> {
+  try {
+    const pyproject = parse(await fs.readFile(path.join(dir, "pyproject.toml"), "utf8")) as {
+      tool?: { "create-fly-fastapi"?: { features?: unknown } };
+    };
+    const list = pyproject.tool?.["create-fly-fastapi"]?.features;
+    return Array.isArray(list) ? Object.fromEntries(list.map((id) => [String(id), true])) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Checks that `dir` holds what a deploy needs and reads it. Reads only; changes nothing. */
@@ -89,8 +102,9 @@ export async function readProject(dir: string, options?: ProjectOptions): Promis
     pythonTool: needsUvLock ? "uv" : "pip",
     git: false,
     install: false,
+    features: await recordedFeatures(dir),
   };
-  const featureSecrets = FEATURES.filter((f) => f.enabled(known)).flatMap((f) => f.secrets?.(known) ?? []);
+  const featureSecrets = FEATURES.filter((f) => isEnabled(f, known)).flatMap((f) => f.secrets?.(known) ?? []);
   // The `custom` preset's key is optional: a self-hosted server may need none.
   const providerKey = provider?.apiKeyEnv ?? undefined;
   const required = [provider?.id === "custom" ? undefined : providerKey, ...featureSecrets];

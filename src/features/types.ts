@@ -1,19 +1,53 @@
 import type { ProjectOptions } from "../options.js";
 
+/** A setting a feature adds to the generated `Settings` class, .env.example and README. */
+export interface SettingField {
+  /** Python attribute name; its environment variable is the same in upper case. */
+  name: string;
+  /** Python type annotation, e.g. "list[str]". */
+  type: string;
+  /** Python source of the default, e.g. "[]" or 'Field(default=60, ge=1)'. */
+  default: string;
+  /** The value shown in .env.example (empty for secrets). */
+  example: string;
+  description: string;
+  /** Set as a Fly secret, never in fly.toml or on disk. */
+  secret?: boolean;
+}
+
 /**
  * A feature of the generated project: the folder templates/<id>/ plus this
- * small module. The planner renders the folder when `enabled` holds; a feature
- * adds to shared files only through the fields below, so adding one touches
- * no other feature.
+ * small module. The planner renders the folder when the feature is enabled; a
+ * feature adds to shared files only through the fields below, so adding one
+ * touches no other feature.
  */
 export interface Feature {
   id: string;
   description: string;
-  enabled(options: ProjectOptions): boolean;
+  /**
+   * Present for features users switch on and off: this declares the option
+   * (`--<id>` / `--no-<id>`, the features prompt, --help and docs). Absent: always on.
+   */
+  option?: {
+    label: string;
+    hint: string;
+    default: boolean;
+  };
   /** Extra runtime dependencies (pinned PEP 508 strings) for pyproject.toml. */
   pythonDependencies?: readonly string[];
   /** Extra development dependencies for pyproject.toml. */
   pythonDevDependencies?: readonly string[];
+  /** Modules in app/routes/ whose `router` main.py includes. */
+  routers?: readonly string[];
+  /**
+   * Modules in app/ with a `setup(app: FastAPI) -> None` that create_app() calls
+   * after the routers are included, in feature order (middleware order follows it).
+   */
+  setups?: readonly string[];
+  /** Fields added to the generated Settings. */
+  settings?: readonly SettingField[];
+  /** Pages in the generated docs/ folder, linked from its README. */
+  docs?: readonly { title: string; file: string }[];
   /** Secrets the deploy step must set on Fly (names of environment variables). */
   secrets?(options: ProjectOptions): string[];
 }

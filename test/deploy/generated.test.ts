@@ -16,6 +16,7 @@ const base: Omit<ProjectOptions, "directory"> = {
   pythonTool: "uv",
   git: false,
   install: false,
+  features: {},
 };
 
 let ws: Workspace;

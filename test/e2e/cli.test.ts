@@ -24,6 +24,10 @@ describe("the command line", () => {
     const result = await runCli(["--help"]);
     expect(result.exitCode).toBe(0);
     for (const decl of OPTIONS.filter((o) => o.key !== "directory")) {
+      if (decl.type === "features") {
+        for (const feature of decl.choices) expect(result.stdout).toContain(`--${feature.value}, --no-${feature.value}`);
+        continue;
+      }
       expect(result.stdout).toContain(`--${decl.flag}`);
       if (decl.type === "choice") expect(result.stdout).toContain(decl.choices.map((c) => c.value).join(", "));
     }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findProvider } from "../../src/providers.js";
 import { runCli } from "./cli.js";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream.js";
-import { serveProject, type RunningApp } from "./serve.js";
+import { projectEnv, serveProject, type RunningApp } from "./serve.js";
 import { readSse, type SseEvent } from "./sse.js";
 
 export interface Combo {
@@ -81,7 +81,8 @@ export function projectSuite(combo: Combo) {
       const result = await execa(path.join(dir, ".venv/bin/pytest"), ["-q", "-p", "no:cacheprovider"], {
         cwd: dir,
         reject: false,
-        env: { CI: "true" },
+        env: projectEnv({ CI: "true" }),
+        extendEnv: false,
       });
       expect(result.exitCode, result.stdout.slice(-3000)).toBe(0);
       expect(result.stdout).toMatch(/\d+ passed/);

@@ -2,6 +2,17 @@ import { execa, type ResultPromise } from "execa";
 import net from "node:net";
 import path from "node:path";
 
+/**
+ * What a generated project's processes see: the machine's basics and nothing of the
+ * test runner's own environment (vitest sets BASE_URL, MODE and friends).
+ */
+export function projectEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const keep = ["PATH", "HOME", "LANG", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "PIP_CERT", "PIP_FIND_LINKS", "PIP_INDEX_URL", "UV_INDEX_URL"];
+  const env: Record<string, string> = {};
+  for (const name of keep) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  return { ...env, ...extra };
+}
+
 export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -26,7 +37,7 @@ export async function serveProject(dir: string, env: Record<string, string>, rea
   let output = "";
   const child = execa(path.join(dir, ".venv/bin/uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
     cwd: dir,
-    env: { ...(process.env as Record<string, string>), ...env },
+    env: projectEnv(env),
     extendEnv: false,
     reject: false,
     all: true,

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { ProjectOptions } from "../../src/options.js";
+import { defaultFeatures } from "../../src/features/index.js";
 import { appNameFrom } from "../../src/options.js";
 import { resolveOptions, type Ask } from "../../src/resolve.js";
 
@@ -15,6 +17,7 @@ describe("resolveOptions", () => {
       pythonTool: "uv",
       git: true,
       install: true,
+      features: defaultFeatures(),
     });
   });
 
@@ -42,7 +45,7 @@ describe("resolveOptions", () => {
     [{ provider: "mock", baseUrl: "https://x.test/v1" }, "--base-url does not apply to --provider mock"],
     [{ provider: "groq", model: "bad\nmodel" }, "the model id must be 1-200 printable characters"],
   ])("rejects %j", async (given, message) => {
-    await expect(resolveOptions({ directory: "x", ...given }, { kind: "defaults" })).rejects.toThrow(message);
+    await expect(resolveOptions({ directory: "x", ...(given as Partial<ProjectOptions>) }, { kind: "defaults" })).rejects.toThrow(message);
   });
 
   it("without a terminal or --yes, names every flag still missing instead of waiting", async () => {

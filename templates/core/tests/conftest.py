@@ -10,6 +10,17 @@ from tests.fake_upstream import FakeUpstream
 from tests.support import TEST_KEY, make_settings, serve
 
 
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the settings they pass: never a key or URL from the shell or CI."""
+    for name, field in Settings.model_fields.items():
+        monkeypatch.delenv(name.upper(), raising=False)
+        alias = field.validation_alias
+        for env_name in getattr(alias, "choices", [alias]):
+            if isinstance(env_name, str):
+                monkeypatch.delenv(env_name, raising=False)
+
+
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     """The app with the offline mock provider."""
