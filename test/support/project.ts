@@ -119,7 +119,9 @@ export function projectSuite(combo: Combo) {
     // The offline mock has no upstream to fail or to close.
     const callsUpstream = combo.args.includes("--provider") && combo.args[combo.args.indexOf("--provider") + 1] !== "mock";
 
-    it.runIf(callsUpstream)("turns an upstream failure into an SSE error event and keeps serving", async () => {
+    if (!callsUpstream) return;
+
+    it("turns an upstream failure into an SSE error event and keeps serving", async () => {
       upstream.behave({ kind: "status", status: 429, message: "slow down", retryAfter: "1" });
       const failed = await streamChat(app!.origin, "hi");
       const error = failed.find((e) => e.event === "error");
@@ -131,7 +133,7 @@ export function projectSuite(combo: Combo) {
       expect(deltas(await streamChat(app!.origin, "again"))).toBe("still here");
     });
 
-    it.runIf(callsUpstream)("closes the upstream request at once when the client disconnects", async () => {
+    it("closes the upstream request at once when the client disconnects", async () => {
       const aborted = upstream.requests.filter((r) => r.abortedEarly).length;
       upstream.behave({ kind: "stream", tokens: Array.from({ length: 200 }, (_, i) => ` t${i}`), delayMs: 50 });
       const controller = new AbortController();
