@@ -1,16 +1,78 @@
 // Bundles src/ and its runtime libraries into one file, so `npm create`
 // installs a single package with no dependencies (as create-vite does).
+// Templates are precompiled here: the bundle carries the Handlebars runtime
+// only and parses no template when a user runs it.
 import { build } from "esbuild";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import Handlebars from "handlebars";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+// The template listing rules live in src/templates.ts; bundle that module to read them.
+// One folder below the root, like src/ and dist/, so its package.json lookup works.
+const listingModule = path.join(root, ".cache/templates-listing.mjs");
+await build({
+  entryPoints: [path.join(root, "src/templates.ts")],
+  outfile: listingModule,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  packages: "external",
+  logLevel: "warning",
+});
+const { listTemplateFiles } = await import(pathToFileURL(listingModule).href);
+
+function precompiledTemplatesModule() {
+  const templatesDir = path.join(root, "templates");
+  const features = {};
+  for (const feature of readdirSync(templatesDir).sort()) {
+    const dir = path.join(templatesDir, feature);
+    features[feature] = listTemplateFiles(dir).map(({ source, path: outPath, rendered }) => {
+      const text = readFileSync(path.join(dir, source), "utf8");
+      const body = rendered ? Handlebars.precompile(text, { noEscape: true, strict: true }) : JSON.stringify(text);
+      return `[${JSON.stringify(outPath)}, ${rendered}, ${body}]`;
+    });
+  }
+  const entries = Object.entries(features).map(([id, files]) => `${JSON.stringify(id)}: [\n${files.join(",\n")}\n]`);
+  return `
+import { hbs } from ${JSON.stringify(path.join(root, "src/render.ts"))};
+const FEATURES = {\n${entries.join(",\n")}\n};
+const cache = new Map();
+export function loadTemplates(featureId) {
+  let templates = cache.get(featureId);
+  if (!templates) {
+    templates = (FEATURES[featureId] ?? []).map(([path, rendered, body]) =>
+      rendered ? { path, render: hbs.template(body) } : { path, render: () => body });
+    cache.set(featureId, templates);
+  }
+  return templates;
+}`;
+}
+
+const precompiledTemplates = {
+  name: "precompiled-templates",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/templates\.js$/ }, (args) =>
+      args.importer.startsWith(path.join(root, "src")) ? { path: "precompiled-templates", namespace: "templates" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "templates" }, () => ({ contents: precompiledTemplatesModule(), loader: "js", resolveDir: root }));
+  },
+};
 
 await build({
-  entryPoints: ["src/index.ts"],
-  outfile: "dist/index.js",
+  entryPoints: [path.join(root, "src/index.ts")],
+  outfile: path.join(root, "dist/index.js"),
   bundle: true,
   platform: "node",
   target: "node20",
   format: "esm",
   minify: true,
   legalComments: "none",
+  // Only the runtime: every template was compiled above.
+  alias: { handlebars: "handlebars/runtime" },
+  plugins: [precompiledTemplates],
   // Some bundled CommonJS code calls require(); give ESM output one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: "warning",

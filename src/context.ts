@@ -24,6 +24,8 @@ export interface TemplateContext {
   /** Resolved OpenAI-compatible base URL; null for mock. */
   baseUrl: string | null;
   region: { code: string; city: string };
+  /** Extra regions (`--regions`), each to get one Machine besides the primary region's; often empty. */
+  regions: { code: string; city: string }[];
   python: {
     tool: "uv" | "pip";
     isUv: boolean;
@@ -44,6 +46,8 @@ export interface TemplateContext {
   routers: string[];
   /** Modules of app/ whose `setup(app)` create_app() calls, in feature order. */
   setups: string[];
+  /** Paths every feature serves without an API key, sorted. */
+  publicPaths: string[];
   /** Settings that features add, with `env`: the environment variable (upper-case name). */
   settings: (SettingField & { env: string })[];
   /** Docs pages of features, linked from the README. */

@@ -1,12 +1,12 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { TemplateContext } from "./context.js";
 import { FEATURES, isEnabled, type Feature } from "./features/index.js";
-import { GENERATOR, PACKAGE_ROOT } from "./meta.js";
+import { GENERATOR } from "./meta.js";
 import { OPTIONS, type ProjectOptions } from "./options.js";
 import { findProvider } from "./providers.js";
 import { findRegion } from "./regions.js";
-import { render, shellWord } from "./render.js";
+import { shellWord } from "./render.js";
+import { loadTemplates } from "./templates.js";
 import {
   PYTHON_DEPENDENCIES,
   PYTHON_DEV_DEPENDENCIES,
@@ -33,50 +33,14 @@ export interface Plan {
 
 export const PORT = 8080;
 
-/** npm strips dotfiles from packages, so templates carry these names instead (as create-vite does). */
-const RENAMES: Record<string, string> = {
-  _gitignore: ".gitignore",
-  _dockerignore: ".dockerignore",
-  "_env.example": ".env.example",
-  _github: ".github",
-};
-
-interface Template {
-  path: string;
-  source: string;
-  rendered: boolean;
-}
-
-const templateCache = new Map<string, Template[]>();
-
-/** Reads templates/<feature>/ once: every file with its output path. */
-export function loadTemplates(featureId: string, root = path.join(PACKAGE_ROOT, "templates")): Template[] {
-  const dir = path.join(root, featureId);
-  const cached = templateCache.get(dir);
-  if (cached) return cached;
-  const templates: Template[] = [];
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(path.join(dir, rel)).sort()) {
-      const relPath = rel ? `${rel}/${entry}` : entry;
-      if (statSync(path.join(dir, relPath)).isDirectory()) {
-        walk(relPath);
-        continue;
-      }
-      const rendered = entry.endsWith(".hbs");
-      const outPath = relPath
-        .split("/")
-        .map((part) => RENAMES[part.replace(/\.hbs$/, "")] ?? part.replace(/\.hbs$/, ""))
-        .join("/");
-      templates.push({ path: outPath, source: readFileSync(path.join(dir, relPath), "utf8"), rendered });
-    }
-  };
-  walk("");
-  templateCache.set(dir, templates);
-  return templates;
+/** What the plan needs besides the project options. */
+export interface PlanExtras {
+  /** Extra Fly regions (`--regions`), written into the project's README. */
+  regions?: readonly string[];
 }
 
 /** The command line that re-creates the project, every option spelt out. */
-export function commandLine(options: ProjectOptions, directory = options.directory): string {
+export function commandLine(options: ProjectOptions, directory = options.directory, extras: PlanExtras = {}): string {
   const words = [`npx`, `${GENERATOR.name}@${GENERATOR.version}`, directory];
   for (const decl of OPTIONS) {
     if (decl.key === "directory") continue;
@@ -89,6 +53,7 @@ export function commandLine(options: ProjectOptions, directory = options.directo
       words.push(`--${decl.flag}`, String(value));
     }
   }
+  if (extras.regions?.length) words.push("--regions", extras.regions.join(","));
   words.push("--yes");
   return words.map(shellWord).join(" ");
 }
@@ -110,7 +75,7 @@ export function packageNameFor(appName: string, requirements: readonly string[])
   return taken.has(appName) ? `${appName}-app` : appName;
 }
 
-export function buildContext(options: ProjectOptions, features: readonly Feature[]): TemplateContext {
+export function buildContext(options: ProjectOptions, features: readonly Feature[], extras: PlanExtras = {}): TemplateContext {
   const provider = findProvider(options.provider);
   const region = findRegion(options.region);
   if (!provider || !region) throw new Error("options must be resolved before planning");
@@ -131,6 +96,10 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
     model: options.model,
     baseUrl: options.baseUrl === "" ? null : options.baseUrl,
     region: { code: region.code, city: region.city },
+    regions: (extras.regions ?? []).flatMap((code) => {
+      const extra = findRegion(code);
+      return extra && extra.code !== region.code ? [{ code: extra.code, city: extra.city }] : [];
+    }),
     python: {
       tool: options.pythonTool,
       isUv: options.pythonTool === "uv",
@@ -145,47 +114,62 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
     enabledFeatures: features.filter((f) => f.option).map((f) => f.id),
     routers: features.flatMap((f) => f.routers ?? []).sort(),
     setups: features.flatMap((f) => f.setups ?? []),
+    publicPaths: features.flatMap((f) => f.publicPaths ?? []).sort(),
     settings: features.flatMap((f) => f.settings ?? []).map((s) => ({ ...s, env: s.name.toUpperCase() })),
     docs: features.flatMap((f) => f.docs ?? []),
     port: PORT,
-    command: commandLine(options, projectName),
+    command: commandLine(options, projectName, extras),
     generator: { ...GENERATOR },
   };
 }
 
-export function nextSteps(options: ProjectOptions): string[] {
+/** What happened after the files were written, as far as it changes the next steps. */
+export interface Outcome {
+  /** The dependencies are installed (default: `options.install`; false when the install was skipped or failed). */
+  installed?: boolean;
+  /** The project was deployed just now. */
+  deployed?: boolean;
+}
+
+/** Exactly the commands that work next, in order, from the directory the user is in. */
+export function nextSteps(options: ProjectOptions, outcome: Outcome = {}): string[] {
+  const installed = outcome.installed ?? options.install;
   const cd = `cd ${shellWord(path.relative(process.cwd(), path.resolve(options.directory)) || ".")}`;
   const steps = cd === "cd ." ? [] : [cd];
   if (options.pythonTool === "uv") {
-    if (!options.install) steps.push("uv sync");
-    steps.push("uv run pytest", "uv run fastapi dev app/main.py --port 8080");
+    if (!installed) steps.push("uv sync");
+    steps.push("uv run pytest", `uv run fastapi dev app/main.py --port ${PORT}`);
   } else {
-    if (!options.install) steps.push("python3 -m venv .venv", ".venv/bin/pip install -e '.[dev]'");
-    steps.push(".venv/bin/pytest", ".venv/bin/uvicorn app.main:app --reload --port 8080");
+    if (!installed) steps.push("python3 -m venv .venv", ".venv/bin/pip install -e '.[dev]'");
+    steps.push(".venv/bin/pytest", `.venv/bin/uvicorn app.main:app --reload --port ${PORT}`);
   }
-  steps.push(`npx ${GENERATOR.name} deploy`);
+  if (!outcome.deployed) steps.push(`npx ${GENERATOR.name} deploy`);
   return steps;
 }
 
 /** Options in, every file and its content out. Pure: reads only the packaged templates. */
-export function planProject(options: ProjectOptions): Plan {
+export function planProject(options: ProjectOptions, given: PlanExtras = {}): Plan {
+  // Known regions besides the primary one, each once, in the order given.
+  const extras: PlanExtras = { regions: [...new Set(given.regions ?? [])].filter((code) => code !== options.region && findRegion(code)) };
   const features = enabledFeatures(options);
-  const context = buildContext(options, features);
+  const context = buildContext(options, features, extras);
   const files = new Map<string, PlannedFile>();
   for (const feature of features) {
     for (const template of loadTemplates(feature.id)) {
       if (files.has(template.path)) {
         throw new Error(`templates/${feature.id}/${template.path} is written by another feature too`);
       }
-      let content = template.source;
-      if (template.rendered) {
-        try {
-          content = render(template.source, context, `${feature.id}/${template.path}`);
-        } catch (error) {
-          throw new Error(`templates/${feature.id}/${template.path}: ${(error as Error).message}`);
-        }
+      let content: string;
+      try {
+        content = template.render(context);
+      } catch (error) {
+        throw new Error(`templates/${feature.id}/${template.path}: ${(error as Error).message}`);
       }
       files.set(template.path, { path: template.path, content });
+    }
+    for (const file of feature.files?.(context) ?? []) {
+      if (files.has(file.path)) throw new Error(`${file.path} of feature ${feature.id} is written by another feature too`);
+      files.set(file.path, { path: file.path, content: file.content });
     }
   }
   return {
@@ -193,6 +177,6 @@ export function planProject(options: ProjectOptions): Plan {
     features: features.map((f) => f.id),
     files: [...files.values()].sort((a, b) => a.path.localeCompare(b.path)),
     nextSteps: nextSteps(options),
-    command: commandLine(options),
+    command: commandLine(options, options.directory, extras),
   };
 }

@@ -1,3 +1,4 @@
+import type { TemplateContext } from "../context.js";
 import type { ProjectOptions } from "../options.js";
 
 /** A setting a feature adds to the generated `Settings` class, .env.example and README. */
@@ -44,10 +45,23 @@ export interface Feature {
    * after the routers are included, in feature order (middleware order follows it).
    */
   setups?: readonly string[];
+  /** Paths served without an API key when auth is on: they must hold no secret. */
+  publicPaths?: readonly string[];
   /** Fields added to the generated Settings. */
   settings?: readonly SettingField[];
   /** Pages in the generated docs/ folder, linked from its README. */
   docs?: readonly { title: string; file: string }[];
   /** Secrets the deploy step must set on Fly (names of environment variables). */
   secrets?(options: ProjectOptions): string[];
+  /**
+   * Files built in code rather than from templates/<id>/ (e.g. YAML written with the `yaml`
+   * library), added to the plan beside the folder's files; a path may belong to one feature only.
+   */
+  files?(context: TemplateContext): readonly { path: string; content: string }[];
+  /**
+   * Secrets among `secrets` that the deploy step generates when neither the environment nor the
+   * app has one: name -> a fresh value, shown to the user once. A `bearer` secret holds the API
+   * keys clients send (comma-separated); the deploy's smoke test sends its first one.
+   */
+  generatedSecrets?: Readonly<Record<string, { generate(): string; bearer?: boolean }>>;
 }

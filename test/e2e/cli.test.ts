@@ -91,7 +91,7 @@ describe("the command line", () => {
     }
   });
 
-  describe("bad input: one line on stderr, exit 1, nothing written", () => {
+  describe("bad input: an error line and a hint line on stderr, exit 1, nothing written", () => {
     it.each([
       [["--name", "Not_Valid"], "invalid app name"],
       [["--provider", "anthropic"], 'unknown provider "anthropic"'],
@@ -104,8 +104,10 @@ describe("the command line", () => {
       const dir = path.join(root, `bad-${Math.random().toString(36).slice(2)}`);
       const result = await runCli([dir, ...args, "--yes", ...offline]);
       expect(result.exitCode).toBe(1);
-      expect(result.stderr.trim().split("\n")).toHaveLength(1);
-      expect(result.stderr).toMatch(/^error: /);
+      const lines = result.stderr.trim().split("\n");
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^error: /);
+      expect(lines[1]).toMatch(/^hint: ./);
       expect(result.stderr).toContain(message);
       expect(result.stdout).toBe("");
       expect(await fs.pathExists(dir)).toBe(false);
@@ -159,5 +161,23 @@ describe("the command line", () => {
       expect(result.stderr).toContain(`cannot write to ${locked}: permission denied`);
       expect(await fs.readdir(locked)).toEqual([]);
     });
+  });
+});
+
+describe("the published bundle", () => {
+  it("writes exactly the files the planner renders from the template sources (precompiled templates match)", async () => {
+    const { planProject } = await import("../../src/plan.js");
+    const { resolveOptions } = await import("../../src/resolve.js");
+    for (const args of [[], ["--provider", "custom", "--base-url", "https://x.test/v1", "--model", `m "q"`, "--python-tool", "pip", "--mcp"]]) {
+      const dir = path.join(root, `bundle-${args.length}`);
+      const result = await runCli([dir, ...args, "--yes", ...offline, "--json"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const doc = JSON.parse(result.stdout);
+      const plan = planProject(await resolveOptions({ ...doc.options, directory: dir }, { kind: "defaults" }));
+      expect(plan.files.length).toBeGreaterThan(20);
+      for (const file of plan.files) {
+        expect(await fs.readFile(path.join(dir, file.path), "utf8"), file.path).toBe(file.content);
+      }
+    }
   });
 });

@@ -36,6 +36,8 @@ describe("writing a plan", () => {
     const plan = planFor(path.join(root, "a/b/project"));
     await writePlan(plan, await checkTarget(plan, false));
     expect(await fs.readFile(path.join(root, "a/b/project/app/main.py"), "utf8")).toBe("app = None\n");
+    // Not the staging folder's private 0700: others may read it, as with any new folder.
+    expect((await fs.stat(path.join(root, "a/b/project"))).mode & 0o777).toBe(0o777 & ~process.umask());
     expect(await tree(root)).toEqual(["a", "a/b", "a/b/project", "a/b/project/README.md", "a/b/project/app", "a/b/project/app/main.py"]);
   });
 

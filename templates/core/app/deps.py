@@ -7,6 +7,7 @@ from openai import AsyncOpenAI
 
 from app.config import Settings, get_settings
 from app.inference import ChatProvider, MockProvider, OpenAICompatibleProvider
+from app.shutdown import Drain, shutting_down
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -27,3 +28,17 @@ def get_provider(settings: SettingsDep, client: OpenAIClientDep) -> ChatProvider
 
 
 ProviderDep = Annotated[ChatProvider, Depends(get_provider)]
+
+
+def get_drain(request: Request) -> Drain:
+    """The app's graceful shutdown: new chats are refused once it began."""
+    drain: Drain = request.app.state.drain
+    return drain
+
+
+DrainDep = Annotated[Drain, Depends(get_drain)]
+
+
+def accepting(drain: DrainDep) -> None:
+    if drain.draining:
+        raise shutting_down()

@@ -9,6 +9,8 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Protocol, cast
 
 import httpx2
@@ -31,7 +33,30 @@ STATUS_CODES: dict[ErrorCode, int] = {
     "upstream_unavailable": 502,
     "upstream_error": 502,
     "internal_error": 500,
+    "unauthorized": 401,
+    "request_too_large": 413,
+    "shutting_down": 503,
 }
+
+# A failed attempt is retried (up to MAX_RETRIES) only while no token reached the client, and
+# only when waiting is short: a longer Retry-After goes to the client as a 429.
+RETRY_MAX_WAIT = 4.0
+RETRYABLE: frozenset[ErrorCode] = frozenset(
+    {"upstream_unavailable", "upstream_error", "rate_limited"}
+)
+
+
+@dataclass
+class UpstreamCall:
+    """What the provider did for the current request, for logs and metrics (when they ask)."""
+
+    attempts: int = 0
+    status: int | None = None
+    """HTTP status of the provider's last answer; None before one or when the connection failed."""
+    error: ErrorCode | None = None
+
+
+upstream_call: ContextVar[UpstreamCall | None] = ContextVar("upstream_call", default=None)
 
 
 class InferenceError(Exception):
@@ -109,8 +134,8 @@ def create_client(settings: Settings) -> AsyncOpenAI:
         base_url=settings.base_url,
         # `read` bounds the silence between two chunks, not the whole answer.
         timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-        # Retries only cover opening the stream; a broken stream is never retried.
-        max_retries=settings.max_retries,
+        # The provider retries itself, only before the first token and with short waits.
+        max_retries=0,
     )
 
 
@@ -122,9 +147,31 @@ class OpenAICompatibleProvider:
         self._model = settings.model
         self._stream_usage = settings.stream_usage
         self._max_tokens_param = settings.max_tokens_param
+        self._max_retries = settings.max_retries
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
 
     async def stream(self, chat: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """One attempt, and more while nothing was sent yet and a retry may help."""
+        for attempt in range(self._max_retries + 1):
+            started = False
+            try:
+                async for event in self._attempt(chat):
+                    started = True
+                    yield event
+                return
+            except InferenceError as exc:
+                wait = (
+                    None if started or attempt == self._max_retries else _retry_wait(exc, attempt)
+                )
+                if wait is None:
+                    raise
+                logger.info("retrying in %.2f s after %s", wait, exc.code)
+                await asyncio.sleep(wait)
+
+    async def _attempt(self, chat: ChatRequest) -> AsyncIterator[StreamEvent]:
+        call = upstream_call.get()
+        if call is not None:
+            call.attempts += 1
         model = chat.model or self._model
         messages = [message.model_dump() for message in chat.messages]
         limit = omit if chat.max_tokens is None else chat.max_tokens
@@ -142,6 +189,8 @@ class OpenAICompatibleProvider:
                     limit if self._max_tokens_param == "max_completion_tokens" else omit
                 ),
             )
+            if call is not None:
+                call.status = stream.response.status_code
             # Leaving this block closes the upstream response, also when the client
             # goes away: the cancellation lands in the `async for` below.
             async with stream:
@@ -162,8 +211,21 @@ class OpenAICompatibleProvider:
                         finish_reason = choice.finish_reason
         # Errors while iterating come as openai's errors, or as raw httpx2 ones.
         except (openai.APIError, httpx2.HTTPError, httpx2.StreamError) as exc:
-            raise self._translate(exc) from exc
+            raise self._record(self._translate(exc), exc) from exc
+        except (ValueError, TypeError, AttributeError, LookupError) as exc:
+            # A chunk that is not JSON, or JSON of another shape than a chat completion chunk.
+            logger.warning("unreadable chunk from the provider: %s", type(exc).__name__)
+            error = InferenceError("upstream_error", "The provider sent an unreadable answer.")
+            raise self._record(error, exc) from exc
         yield Done(finish_reason=finish_reason, usage=usage, model=model)
+
+    def _record(self, error: InferenceError, exc: Exception) -> InferenceError:
+        call = upstream_call.get()
+        if call is not None:
+            call.error = error.code
+            if isinstance(exc, openai.APIStatusError):
+                call.status = exc.status_code
+        return error
 
     def _translate(self, exc: Exception) -> InferenceError:
         logger.warning("upstream request failed: %s", self._redact(str(exc)))
@@ -196,3 +258,16 @@ class OpenAICompatibleProvider:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._secret, "[redacted]") if self._secret else text
+
+
+def _retry_wait(error: InferenceError, attempt: int) -> float | None:
+    """Seconds to wait before the next attempt, or None when retrying would not help."""
+    if error.code not in RETRYABLE:
+        return None
+    if error.retry_after is not None:
+        try:
+            wait = float(error.retry_after)
+        except ValueError:  # an HTTP date: rare, and never short
+            return None
+        return wait if 0 <= wait <= RETRY_MAX_WAIT else None
+    return min(RETRY_MAX_WAIT, 0.25 * 2**attempt)

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["system", "user", "assistant"]
 
@@ -14,19 +14,24 @@ ErrorCode = Literal[
     "upstream_unavailable",
     "upstream_error",
     "internal_error",
+    "unauthorized",
+    "request_too_large",
+    "shutting_down",
 ]
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     role: Role
     content: str = Field(max_length=100_000)
 
 
 class ChatRequest(BaseModel):
+    # Strict: `false` is no temperature and "5" no max_tokens (an integer is still a float).
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -52,6 +57,12 @@ class ChatRequest(BaseModel):
         le=32_768,
         description="Upper bound on the number of tokens in the answer.",
     )
+
+    @field_validator("max_tokens", mode="before")
+    @classmethod
+    def _integral(cls, value: object) -> object:
+        # 256.0 is an integer in JSON (and JSON Schema); 256.5 and "256" are not.
+        return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class Usage(BaseModel):

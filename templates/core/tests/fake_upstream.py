@@ -26,6 +26,10 @@ class Script:
     """Stop after this many tokens until `FakeUpstream.release` is set."""
     drop_after: int | None = None
     """Cut the connection after this many tokens."""
+    malformed_after: int | None = None
+    """Send a chunk that is not JSON after this many tokens."""
+    failures: int | None = None
+    """Only this many requests get the failure above (status, drop, malformed); None: all."""
 
 
 @dataclass
@@ -70,6 +74,8 @@ class FakeUpstream:
         body = await request.json()
         self.requests.append(Recorded(headers=dict(request.headers), body=body))
         script = self.script
+        if script.failures is not None and len(self.requests) > script.failures:
+            script = Script(tokens=script.tokens, usage=script.usage)
         if script.status != 200:
             error = {"message": script.message, "type": "fake_error", "code": None}
             headers = {"retry-after": script.retry_after} if script.retry_after else None
@@ -85,6 +91,8 @@ class FakeUpstream:
             for index, token in enumerate(script.tokens):
                 if index == script.drop_after:
                     raise ConnectionAbortedError("dropped by the script")
+                if index == script.malformed_after:
+                    yield "data: {not json\n\n"
                 if index == script.hold_after:
                     await anyio.to_thread.run_sync(release.wait, abandon_on_cancel=True)
                 yield _chunk(model, {"content": token})

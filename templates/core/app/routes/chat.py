@@ -1,25 +1,46 @@
 import asyncio
 import logging
-from collections.abc import AsyncIterable
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.deps import ProviderDep
-from app.inference import InferenceError, complete
-from app.schemas import ChatRequest, ChatResponse, Delta, ErrorDetail, ErrorResponse
+from app.deps import DrainDep, ProviderDep, accepting
+from app.guards import CheckedChat
+from app.inference import InferenceError, StreamEvent, complete
+from app.schemas import ChatResponse, Delta, ErrorDetail, ErrorResponse
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1", tags=["chat"])
+# While the server stops, new chats get a 503 (`shutting_down`) and go to another Machine.
+router = APIRouter(prefix="/v1", tags=["chat"], dependencies=[Depends(accepting)])
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "The provider refused the request"},
     429: {"model": ErrorResponse, "description": "Rate limited by the provider; see Retry-After"},
     502: {"model": ErrorResponse, "description": "The provider failed or could not be reached"},
+    503: {"model": ErrorResponse, "description": "The server is restarting; retry"},
     504: {"model": ErrorResponse, "description": "The provider did not answer in time"},
 }
+
+
+async def upstream_events(
+    payload: CheckedChat, provider: ProviderDep
+) -> AsyncIterator[AsyncIterator[StreamEvent]]:
+    """The provider's stream for this request, closed when the response ends however it
+    ends. A client that leaves mid-stream can strand the stream at a `yield` (FastAPI then
+    stops iterating it without closing it): this closes it, and so its upstream request."""
+    events = provider.stream(payload)
+    try:
+        yield events
+    finally:
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
+
+
+UpstreamEvents = Annotated[AsyncIterator[StreamEvent], Depends(upstream_events, scope="request")]
 
 
 @router.post(
@@ -27,17 +48,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=EventSourceResponse,
     operation_id="chat_stream",
     summary="Stream a chat answer as Server-Sent Events",
+    responses={503: ERROR_RESPONSES[503]},
 )
-async def chat_stream(
-    payload: ChatRequest, provider: ProviderDep
-) -> AsyncIterable[ServerSentEvent]:
+async def chat_stream(events: UpstreamEvents, drain: DrainDep) -> AsyncIterable[ServerSentEvent]:
     """Streams `delta` events (`text`), then ends with exactly one `done` event
     (`finish_reason`, `usage`, `model`) or one `error` event (`code`, `message`).
 
-    A `: ping` comment is sent every 15 s while the provider is silent.
+    A `: ping` comment is sent every 15 s while the provider is silent. When the server
+    stops, an open stream gets `SHUTDOWN_GRACE` seconds, then ends with `shutting_down`.
     """
     try:
-        async for event in provider.stream(payload):
+        while True:
+            # Only the wait for the next event is bounded, never the `yield`.
+            async with drain.bounded():
+                event = await anext(events, None)
+            if event is None:
+                break
             name = "delta" if isinstance(event, Delta) else "done"
             yield ServerSentEvent(event=name, data=event)
     except InferenceError as exc:
@@ -53,6 +79,7 @@ async def chat_stream(
 
 
 @router.post("/chat", operation_id="chat", summary="Answer a chat", responses=ERROR_RESPONSES)
-async def chat(payload: ChatRequest, provider: ProviderDep) -> ChatResponse:
+async def chat(payload: CheckedChat, provider: ProviderDep, drain: DrainDep) -> ChatResponse:
     """The whole answer as one JSON document. Provider failures become HTTP errors."""
-    return await complete(provider, payload)
+    async with drain.bounded():
+        return await complete(provider, payload)

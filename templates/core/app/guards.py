@@ -1,0 +1,138 @@
+"""Limits on what one request may ask, and which browser origins may ask at all."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.exceptions import RequestValidationError
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import Settings
+from app.deps import SettingsDep
+from app.lifecycle import app_settings
+from app.schemas import ChatRequest, ErrorDetail, ErrorResponse
+
+
+class RequestTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+def too_large_response(exc: RequestTooLarge) -> JSONResponse:
+    detail = ErrorDetail(code="request_too_large", message=str(exc.detail))
+    return JSONResponse(ErrorResponse(error=detail).model_dump(), status_code=413)
+
+
+class BodySizeLimit:
+    """Refuses bodies over MAX_REQUEST_BYTES: at once by their Content-Length, else as they
+    arrive (chunked uploads), before the app has read more than the limit."""
+
+    def __init__(self, app: ASGIApp, *, settings: Callable[[], Settings]) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.settings().max_request_bytes
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            await too_large_response(RequestTooLarge(limit))(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise RequestTooLarge(limit)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except RequestTooLarge as exc:  # from a mounted app without FastAPI's handlers
+            if started:
+                raise
+            await too_large_response(exc)(scope, receive, send)
+
+
+class Cors:
+    """CORS for the origins listed in CORS_ORIGINS; with none (the default) no browser
+    on another origin may call the API, and this adds nothing."""
+
+    def __init__(self, app: ASGIApp, *, settings: Callable[[], Settings]) -> None:
+        self.app = app
+        self.settings = settings
+        self._inner: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._inner is None:
+            origins = self.settings().cors_origins
+            self._inner = (
+                CORSMiddleware(
+                    self.app,
+                    allow_origins=origins,
+                    allow_methods=["GET", "POST"],
+                    allow_headers=["authorization", "content-type", "x-request-id"],
+                    expose_headers=["retry-after", "x-request-id"],
+                    max_age=600,
+                )
+                if origins
+                else self.app
+            )
+        await self._inner(scope, receive, send)
+
+
+def checked_chat(payload: ChatRequest, settings: SettingsDep) -> ChatRequest:
+    """The chat request, if it is within MAX_MESSAGES, MAX_PROMPT_CHARS and MAX_OUTPUT_TOKENS."""
+    errors: list[dict[str, Any]] = []
+
+    def refuse(loc: tuple[str, ...], message: str) -> None:
+        errors.append({"type": "limit_exceeded", "loc": ("body", *loc), "msg": message})
+
+    if len(payload.messages) > settings.max_messages:
+        refuse(("messages",), f"At most {settings.max_messages} messages per request.")
+    if sum(len(message.content) for message in payload.messages) > settings.max_prompt_chars:
+        refuse(("messages",), f"At most {settings.max_prompt_chars} characters per request.")
+    if payload.max_tokens is not None and payload.max_tokens > settings.max_output_tokens:
+        refuse(("max_tokens",), f"max_tokens may be at most {settings.max_output_tokens}.")
+    if errors:
+        raise RequestValidationError(errors)
+    return payload
+
+
+CheckedChat = Annotated[ChatRequest, Depends(checked_chat)]
+
+
+def document_limits(app: FastAPI) -> None:
+    """Puts this deployment's limits into the OpenAPI document, so that clients (and
+    schema-driven fuzzers) see what is accepted."""
+    previous = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = previous()
+        settings = app_settings(app)
+        models = schema.get("components", {}).get("schemas", {})
+        fields = models.get("ChatRequest", {}).get("properties", {})
+        if "messages" in fields:
+            fields["messages"]["maxItems"] = settings.max_messages
+        for option in fields.get("max_tokens", {}).get("anyOf", []):
+            if option.get("type") == "integer":
+                option["maximum"] = settings.max_output_tokens
+        content = models.get("ChatMessage", {}).get("properties", {}).get("content", {})
+        if "maxLength" in content:
+            content["maxLength"] = min(content["maxLength"], settings.max_prompt_chars)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

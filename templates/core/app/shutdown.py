@@ -1,0 +1,93 @@
+"""Graceful shutdown of open streams.
+
+On the stop signal (Fly sends `kill_signal`, SIGTERM) uvicorn stops accepting connections
+and waits for open requests. `Drain` makes that wait end in time: new chats are refused,
+open streams go on until `SHUTDOWN_GRACE` seconds have passed, and are then ended with a
+final `error` event (`shutting_down`) that tells the client to retry.
+"""
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from types import FrameType
+
+from app.inference import InferenceError
+
+logger = logging.getLogger(__name__)
+
+
+def shutting_down() -> InferenceError:
+    return InferenceError(
+        "shutting_down", "The server is restarting; retry the request.", retry_after="1"
+    )
+
+
+class Drain:
+    def __init__(self, grace: float = 50.0) -> None:
+        self.grace = grace
+        """Seconds open streams get after the stop signal."""
+        self.draining = False
+        self._deadline: float | None = None
+        self._open: set[asyncio.Timeout] = set()
+
+    def begin(self) -> None:
+        """Starts the countdown for every open stream (on the event loop's thread)."""
+        if self.draining:
+            return
+        self.draining = True
+        self._deadline = asyncio.get_running_loop().time() + self.grace
+        logger.info("stopping: open streams get %.1f s to finish", self.grace)
+        for timeout in self._open:
+            timeout.reschedule(self._deadline)
+
+    @asynccontextmanager
+    async def bounded(self) -> AsyncIterator[None]:
+        """Runs the block until the shutdown deadline at most; past it raises `shutting_down`.
+
+        Wrap single awaits (the next event of a stream), never a `yield`: the deadline
+        cancels whatever the block awaits, so the provider closes its upstream request.
+        """
+        timeout = asyncio.timeout_at(self._deadline)  # a loop time, not a delay
+        try:
+            async with timeout:
+                self._open.add(timeout)
+                try:
+                    yield
+                finally:
+                    self._open.discard(timeout)
+        except TimeoutError as exc:
+            if timeout.expired():
+                raise shutting_down() from exc
+            raise
+
+
+@contextmanager
+def on_stop_signals(callback: Callable[[], None]) -> Iterator[None]:
+    """Calls `callback` on the event loop when SIGTERM or SIGINT arrives, then the handler
+    that was installed before (uvicorn's, which stops the server). Only the main thread can
+    install handlers: elsewhere (tests serving the app in a thread) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(callback)
+        before = previous[signum]
+        if callable(before):
+            before(signum, frame)
+        else:  # nobody else listens: behave as if we were not here
+            signal.signal(signum, before if before is not None else signal.SIG_DFL)
+            signal.raise_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, before in previous.items():
+            signal.signal(sig, before if before is not None else signal.SIG_DFL)
