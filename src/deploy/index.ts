@@ -5,9 +5,11 @@ import { UserError } from "../errors.js";
 import { GENERATOR } from "../meta.js";
 import { checkOption, optionFor, type DeployOptions, type ProjectOptions } from "../options.js";
 import { shellWord } from "../render.js";
+import { plainText } from "../text.js";
 import type { Env } from "./flyctl.js";
+import { offerGithubSecret, type GithubSecret } from "./github.js";
 import { extraRegions, resolveDeployOptions } from "./options.js";
-import { writeAppName } from "./project.js";
+import { writeAppName, type DeployProject } from "./project.js";
 import { SMOKE_ORIGIN_ENV, SmokeError, smokeTest, type SmokeResult } from "./smoke.js";
 import {
   DeployError,
@@ -24,6 +26,7 @@ import {
   scaleRegion,
   secretsAlreadySet,
   suggestNames,
+  type SecretValue,
   type StepContext,
   type StepName,
 } from "./steps.js";
@@ -64,11 +67,22 @@ export interface DeploySummary {
   account: string;
   flyctl: { command: string; version: string };
   secrets: { name: string; source: string }[];
+  /** Secrets this deploy generated (an API key): shown here once, stored nowhere else. */
+  generatedSecrets?: Record<string, string>;
   smoke: SmokeResult;
   commands: { redeploy: string; logs: string; status: string };
+  /** The FLY_API_TOKEN secret of the project's GitHub workflow, when it has one. */
+  github?: GithubSecret;
 }
 
 const MAX_NAME_ATTEMPTS = 5;
+
+/** The key the smoke test sends: the first of the bearer secret, null when the app has one this run does not know. */
+function bearerKey(project: DeployProject, secrets: SecretValue[]): string | null | undefined {
+  if (!project.bearerSecret) return undefined;
+  const value = secrets.find((s) => s.name === project.bearerSecret)?.value;
+  return value ? (value.split(",").map((k) => k.trim()).find(Boolean) ?? null) : null;
+}
 
 async function inStep<T>(progress: StepProgress, work: () => Promise<T>, note: (result: T) => string): Promise<T> {
   try {
@@ -174,16 +188,22 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
       const hostname = await appHostname(ctx, app);
       const origin = env[SMOKE_ORIGIN_ENV] || `https://${hostname}`;
       try {
-        return { hostname, smoke: await smokeTest(origin) };
+        return { hostname, smoke: await smokeTest(origin, { apiKey: bearerKey(project, secrets) }) };
       } catch (error) {
         if (!(error instanceof SmokeError)) throw error;
         throw new DeployError("smoke", `${app} is deployed, but ${error.message}`, `read the app's logs: fly logs --app ${app}`);
       }
     },
-    ({ smoke }) => `healthz ${smoke.healthz.ms} ms; first event after ${smoke.stream.firstEventMs} ms, done after ${smoke.stream.totalMs} ms`,
+    ({ smoke }) =>
+      smoke.stream
+        ? `healthz ${smoke.healthz.ms} ms; first event after ${smoke.stream.firstEventMs} ms, done after ${smoke.stream.totalMs} ms`
+        : `healthz ${smoke.healthz.ms} ms; stream ${smoke.auth} (export ${project.bearerSecret} to test one)`,
   );
 
-  // 6. Summary.
+  // 6. GitHub Actions: the secret its deploy job needs (asked first, set with gh; never fails the deploy).
+  const github = await offerGithubSecret({ dir, app, ui, env });
+
+  // 7. Summary.
   const url = `https://${hostname}`;
   const cd = path.relative(process.cwd(), dir);
   const inDir = (command: string) => (cd ? `cd ${shellWord(cd)} && ${command}` : command);
@@ -201,8 +221,12 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     account: pre.account,
     flyctl: { command: fly.bin, version: fly.version },
     secrets: secrets.map(({ name, source }) => ({ name, source: imported.includes(name) ? `staged from ${source}` : source })),
+    ...(secrets.some((s) => s.source === "generated")
+      ? { generatedSecrets: Object.fromEntries(secrets.filter((s) => s.source === "generated").map((s) => [s.name, s.value!])) }
+      : {}),
     smoke,
     commands: { redeploy: inDir("fly deploy"), logs: inDir("fly logs"), status: inDir("fly status") },
+    ...(github ? { github } : {}),
   };
 }
 
@@ -213,9 +237,17 @@ export function summaryLines(summary: DeploySummary): string[] {
     `Live:      ${summary.url}`,
     `API docs:  ${summary.docsUrl}`,
     `Regions:   ${primary ?? "?"} (primary)${extra.length ? `, ${extra.join(", ")}` : ""}`,
-    `Stream:    first event after ${summary.smoke.stream.firstEventMs} ms, done after ${summary.smoke.stream.totalMs} ms`,
+    summary.smoke.stream
+      ? `Stream:    first event after ${summary.smoke.stream.firstEventMs} ms, done after ${summary.smoke.stream.totalMs} ms`
+      : `Stream:    not tested: ${summary.smoke.auth} (the key is not in this environment)`,
+    ...Object.entries(summary.generatedSecrets ?? {}).map(
+      ([name, value]) => `${name}:  ${value}\n           generated and set as a Fly secret; shown this once: keep it (clients send it as Authorization: Bearer)`,
+    ),
     `Redeploy:  ${summary.commands.redeploy}`,
     `Logs:      ${summary.commands.logs}`,
+    ...(summary.github
+      ? [summary.github.status === "set" ? "GitHub:    FLY_API_TOKEN is set: every push to main deploys" : `GitHub:    to deploy on every push to main: ${summary.github.command}`]
+      : []),
   ];
 }
 
@@ -227,7 +259,7 @@ export function failureDocument(error: DeployError) {
 /** flyctl's own lines of a failure, printed just before the `error:` line. */
 export function printFailureOutput(error: unknown): void {
   if (error instanceof DeployError && error.output.length > 0) {
-    process.stderr.write(`${error.output.map((line) => `  flyctl │ ${line}`).join("\n")}\n`);
+    process.stderr.write(`${error.output.map((line) => `  flyctl │ ${plainText(line)}`).join("\n")}\n`);
   }
 }
 

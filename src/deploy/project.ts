@@ -19,6 +19,10 @@ export interface DeployProject {
   secretNames: string[];
   /** Secrets the app uses when set (the key of a `custom` endpoint, which may need none). */
   optionalSecretNames: string[];
+  /** Secrets among `secretNames` the deploy generates when none is set (features' `generatedSecrets`). */
+  generatedSecretNames: string[];
+  /** The secret holding the API keys clients send, when a feature declares one. */
+  bearerSecret: string | undefined;
   /** The Dockerfile installs from uv.lock, so the lockfile has to exist. */
   needsUvLock: boolean;
   hasUvLock: boolean;
@@ -104,19 +108,24 @@ export async function readProject(dir: string, options?: ProjectOptions): Promis
     install: false,
     features: await recordedFeatures(dir),
   };
-  const featureSecrets = FEATURES.filter((f) => isEnabled(f, known)).flatMap((f) => f.secrets?.(known) ?? []);
+  const enabled = FEATURES.filter((f) => isEnabled(f, known));
+  const featureSecrets = enabled.flatMap((f) => f.secrets?.(known) ?? []);
+  const generators = enabled.flatMap((f) => Object.entries(f.generatedSecrets ?? {}));
   // The `custom` preset's key is optional: a self-hosted server may need none.
   const providerKey = provider?.apiKeyEnv ?? undefined;
   const required = [provider?.id === "custom" ? undefined : providerKey, ...featureSecrets];
   const notInEnv = (names: (string | undefined)[]) => [...new Set(names)].filter((n): n is string => Boolean(n) && !(n! in env));
+  const secretNames = notInEnv(required);
   return {
     dir,
     appName,
     primaryRegion,
     provider,
     // A secret must never sit in fly.toml's [env]: one that does is left alone.
-    secretNames: notInEnv(required),
+    secretNames,
     optionalSecretNames: provider?.id === "custom" ? notInEnv([providerKey]) : [],
+    generatedSecretNames: generators.map(([name]) => name).filter((name) => secretNames.includes(name)),
+    bearerSecret: generators.find(([name, g]) => g.bearer && secretNames.includes(name))?.[0],
     needsUvLock,
     hasUvLock: await exists(path.join(dir, "uv.lock")),
   };

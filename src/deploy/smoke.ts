@@ -10,6 +10,7 @@ export const SMOKE_ORIGIN_ENV = "CREATE_FLY_FASTAPI_SMOKE_ORIGIN";
 export interface SmokeResult {
   origin: string;
   healthz: { status: number; ms: number };
+  /** Null when the app wants an API key the deploy does not know (`auth` says so). */
   stream: {
     /** From sending the request to the first event (keep-alive comments do not count). */
     firstEventMs: number;
@@ -17,7 +18,9 @@ export interface SmokeResult {
     totalMs: number;
     deltas: number;
     text: string;
-  };
+  } | null;
+  /** With an API key: how the app treated a request without it. */
+  auth?: string;
 }
 
 export interface SmokeOptions {
@@ -27,6 +30,11 @@ export interface SmokeOptions {
   healthAttempts?: number;
   retryDelayMs?: number;
   prompt?: string;
+  /**
+   * The app's API key, sent as `Authorization: Bearer`. Null: the app wants a key this run does
+   * not know, so the smoke test checks that a stream without one gets 401 instead.
+   */
+  apiKey?: string | null;
 }
 
 export class SmokeError extends Error {
@@ -80,13 +88,27 @@ export async function smokeTest(origin: string, options: SmokeOptions = {}): Pro
   const { timeoutMs = 60_000, healthAttempts = 10, retryDelayMs = 3_000, prompt = "Say hello from Fly.io in five words." } = options;
   const base = origin.replace(/\/+$/, "");
   const healthz = await checkHealth(base, timeoutMs, healthAttempts, retryDelayMs);
+  const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+  if (options.apiKey === null) {
+    const refused = await fetch(`${base}/v1/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: prompt }] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    }).catch((error: Error) => {
+      throw new SmokeError(`POST /v1/chat/stream failed: ${error.message}`);
+    });
+    await refused.body?.cancel();
+    if (refused.status !== 401) throw new SmokeError(`POST /v1/chat/stream without an API key answered ${refused.status}, not 401`);
+    return { origin: base, healthz, stream: null, auth: "401 without a key" };
+  }
 
   const start = performance.now();
   let response: Response;
   try {
     response = await fetch(`${base}/v1/chat/stream`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      headers: { "content-type": "application/json", accept: "text/event-stream", ...auth },
       body: JSON.stringify({ messages: [{ role: "user", content: prompt }] }),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -122,7 +144,8 @@ export async function smokeTest(origin: string, options: SmokeOptions = {}): Pro
           const error = JSON.parse(event.data) as { code?: string; message?: string };
           throw new SmokeError(`the stream sent an error event: ${error.code ?? "error"}: ${error.message ?? ""}`.trim());
         } else if (event.event === "done") {
-          return { origin: base, healthz, stream: { firstEventMs, totalMs: since(start), deltas, text } };
+          const stream = { firstEventMs, totalMs: since(start), deltas, text };
+          return { origin: base, healthz, stream, ...(options.apiKey ? { auth: "key accepted" } : {}) };
         }
       }
     }

@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { UserError } from "../errors.js";
+import { FEATURES } from "../features/index.js";
 import type { ProjectOptions } from "../options.js";
 import { DeployError, type StepName } from "./errors.js";
 import { findFlyctl, type Env, type Flyctl, type FlyctlResult } from "./flyctl.js";
@@ -19,7 +20,7 @@ export interface SecretValue {
   name: string;
   /** Undefined when the app already has the secret and no new value was given. */
   value?: string;
-  source: "environment" | "prompt" | "already set";
+  source: "environment" | "prompt" | "already set" | "generated";
 }
 
 export const INSTALL_FLYCTL = "curl -L https://fly.io/install.sh | sh";
@@ -125,6 +126,8 @@ export async function collectSecrets(project: DeployProject, alreadySet: Set<str
       values.push({ name, value: fromEnv, source: "environment" });
     } else if (alreadySet.has(name)) {
       values.push({ name, source: "already set" });
+    } else if (project.generatedSecretNames.includes(name)) {
+      values.push({ name, value: generateSecret(name), source: "generated" });
     } else if (ui.interactive) {
       const label = `${name} for ${project.provider?.label ?? "the app"}${where}${optional ? " (leave empty if the server needs no key)" : ""}`;
       const value = await ui.askSecret(name, label, optional);
@@ -138,6 +141,13 @@ export async function collectSecrets(project: DeployProject, alreadySet: Set<str
     }
   }
   return values;
+}
+
+/** A fresh value for a secret a feature generates (`generatedSecrets`). */
+export function generateSecret(name: string): string {
+  const generator = FEATURES.flatMap((f) => Object.entries(f.generatedSecrets ?? {})).find(([n]) => n === name)?.[1];
+  if (!generator) throw new Error(`no feature generates ${name}`);
+  return generator.generate();
 }
 
 // ── 2. The app ────────────────────────────────────────────────────────────

@@ -10,7 +10,7 @@ describe("smokeTest", () => {
     try {
       const result = await smokeTest(`${app.origin}/`);
       expect(result).toMatchObject({ origin: app.origin, healthz: { status: 200 }, stream: { deltas: 3, text: "Hello from Fly" } });
-      expect(result.stream.totalMs).toBeGreaterThanOrEqual(result.stream.firstEventMs);
+      expect(result.stream!.totalMs).toBeGreaterThanOrEqual(result.stream!.firstEventMs);
       const post = app.requests.find((r) => r.method === "POST")!;
       expect(post.url).toBe("/v1/chat/stream");
       expect(JSON.parse(post.body)).toEqual({ messages: [{ role: "user", content: expect.any(String) }] });

@@ -3,9 +3,11 @@ import type { AddressInfo } from "node:net";
 
 /** What the fake OpenAI-compatible upstream does with the next chat request. */
 export type Behavior =
-  | { kind: "stream"; tokens: string[]; delayMs?: number; usage?: boolean }
+  | { kind: "stream"; tokens: string[]; delayMs?: number; usage?: boolean; /** Silence before the first token. */ firstDelayMs?: number }
   | { kind: "status"; status: number; message: string; retryAfter?: string }
-  | { kind: "drop-after"; tokens: string[] };
+  | { kind: "drop-after"; tokens: string[] }
+  /** The tokens, then a chunk that is not JSON. */
+  | { kind: "malformed"; tokens: string[] };
 
 export interface RecordedRequest {
   method: string;
@@ -101,12 +103,25 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     res.write(chunk(model, { role: "assistant", content: "" }, null));
+    if (current.kind === "stream" && current.firstDelayMs) {
+      const delay = current.firstDelayMs;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        res.once("close", () => (clearTimeout(timer), resolve()));
+      });
+    }
     for (const token of current.tokens) {
       if (res.destroyed) return;
       res.write(chunk(model, { content: token }, null));
       if (current.kind === "stream" && current.delayMs) await new Promise((r) => setTimeout(r, current.delayMs));
     }
+    if (current.kind === "malformed") {
+      res.end("data: {not json\n\n");
+      return;
+    }
     if (current.kind === "drop-after") {
+      // Once the tokens have left (a comment line, ignored by SSE clients, flushes them).
+      await new Promise<void>((resolve) => res.write(": flush\n\n", () => resolve()));
       res.socket?.destroy();
       return;
     }
