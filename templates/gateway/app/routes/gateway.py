@@ -1,0 +1,389 @@
+"""An OpenAI-compatible gateway: `POST /v1/chat/completions` and `GET /v1/models`.
+
+Any OpenAI SDK pointed at this app (`base_url=".../v1"`) reaches the configured provider
+through it, and the provider's key never leaves the server. Requests and answers pass
+through as they are, in OpenAI's wire format; so do the provider's errors and their
+status codes, except that a refused key is the server's problem (502), not the client's.
+With the mock provider the gateway answers offline in the same format.
+"""
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx2
+import openai
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.sse import KEEPALIVE_COMMENT, EventSourceResponse, ServerSentEvent, format_sse_event
+from openai import AsyncStream
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import Receive, Scope, Send
+
+from app.config import Settings
+from app.deps import OpenAIClientDep, ProviderDep, SettingsDep
+from app.inference import ChatProvider, complete
+from app.schemas import ChatMessage, ChatRequest, Delta, Done
+
+logger = logging.getLogger(__name__)
+
+KEEPALIVE_INTERVAL = 15.0
+"""Seconds of silence after which a `: ping` comment keeps the stream open (as /v1/chat/stream)."""
+
+# Operations that are the model itself, not actions an agent should call as tools.
+NOT_A_TOOL: dict[str, Any] = {"x-agent-tool": False}
+
+
+class OpenAIRoute(APIRoute):
+    """Reports an invalid request the way OpenAI does (400 and an `error` object)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                error = exc.errors()[0]
+                where = error["loc"][1:] if error["type"] != "json_invalid" else ()
+                param = ".".join(str(part) for part in where) or None
+                message = f"{param}: {error['msg']}" if param else error["msg"]
+                return error_response(400, message, "invalid_request_error", param=param)
+
+        return route_handler
+
+
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
+
+
+class CompletionRequest(BaseModel):
+    """OpenAI's chat completion request; fields not named here pass through to the provider."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "gpt-5-mini",
+                    "messages": [{"role": "user", "content": "Why is the sky blue?"}],
+                    "stream": True,
+                },
+            ],
+        },
+    )
+
+    model: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Defaults to the configured MODEL."
+    )
+    messages: list[dict[str, Any]] = Field(min_length=1)
+    stream: bool = False
+    stream_options: dict[str, Any] | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+
+
+def error_response(
+    status: int,
+    message: str,
+    type_: str,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    error = {"message": message, "type": type_, "param": param, "code": code}
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
+
+
+@dataclass
+class UpstreamError:
+    """A failure of the provider: the status code and `error` object to send on."""
+
+    status: int
+    error: dict[str, Any]
+    retry_after: str | None = None
+
+    def response(self) -> JSONResponse:
+        headers = {"Retry-After": self.retry_after} if self.retry_after else None
+        return JSONResponse({"error": self.error}, status_code=self.status, headers=headers)
+
+
+def upstream_error(exc: Exception, settings: Settings) -> UpstreamError:
+    """The provider's error in OpenAI's shape, with the server's key redacted from it."""
+    secret = settings.api_key.get_secret_value() if settings.api_key else None
+
+    def redact(value: Any) -> Any:
+        text = json.dumps(value)
+        return json.loads(text.replace(secret, "[redacted]")) if secret else value
+
+    logger.warning("gateway: upstream request failed: %s", redact(str(exc)))
+
+    def error(message: str, type_: str, code: str) -> dict[str, Any]:
+        return {"message": message, "type": type_, "param": None, "code": code}
+
+    match exc:
+        case openai.APIStatusError(status_code=401 | 403):
+            # The server's key was refused: the client's credentials are not in question.
+            message = "The provider refused the server's API key."
+            return UpstreamError(502, error(message, "api_error", "upstream_auth"))
+        case openai.APIStatusError():
+            body = exc.body if isinstance(exc.body, dict) else {}
+            body = {"message": exc.message, "type": "api_error", "param": None, "code": None} | body
+            retry_after = exc.response.headers.get("retry-after")
+            return UpstreamError(exc.status_code, redact(body), retry_after)
+        case openai.APITimeoutError() | httpx2.TimeoutException():
+            message = "The provider did not answer in time."
+            return UpstreamError(504, error(message, "api_error", "timeout"))
+        case openai.APIConnectionError() | httpx2.TransportError():
+            message = "The connection to the provider failed or was cut."
+            return UpstreamError(502, error(message, "api_error", "upstream_unavailable"))
+        case openai.APIError(body=dict() as body):  # an error event in the middle of a stream
+            return UpstreamError(502, redact(body))
+        case _:
+            message = "The provider failed to answer."
+            return UpstreamError(502, error(message, "api_error", "upstream_error"))
+
+
+UPSTREAM_ERRORS = (openai.APIError, httpx2.HTTPError, httpx2.StreamError)
+
+
+class EventStream(EventSourceResponse):
+    """Sends Server-Sent Events as they come, with a `: ping` comment after a silence.
+
+    FastAPI's `yield` endpoints commit to a 200 stream before they run, but this endpoint
+    answers with JSON or a stream, and only once the provider accepted the request (so that
+    a refusal keeps its status code): it returns this response instead, with the same
+    events (`fastapi.sse`) and keep-alive. `on_close` runs however the response ends, also
+    when the client goes away before the first event: it closes the upstream request.
+    """
+
+    def __init__(
+        self,
+        events: AsyncIterator[ServerSentEvent],
+        on_close: Callable[[], Coroutine[Any, Any, None]] | None = None,
+    ) -> None:
+        super().__init__(self._encode(events))
+        self.headers["Cache-Control"] = "no-cache"
+        self.headers["X-Accel-Buffering"] = "no"  # no buffering in proxies
+        self._on_close = on_close
+
+    @staticmethod
+    async def _encode(events: AsyncIterator[ServerSentEvent]) -> AsyncIterator[bytes]:
+        async for event in events:
+            yield format_sse_event(data_str=event.raw_data, event=event.event, id=event.id)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self._on_close is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._on_close()
+
+    async def stream_response(self, send: Send) -> None:
+        start = {"type": "http.response.start", "status": self.status_code}
+        await send(start | {"headers": self.raw_headers})
+        last_sent = anyio.current_time()
+
+        async def send_body(chunk: bytes) -> None:
+            nonlocal last_sent
+            last_sent = anyio.current_time()
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+        async def keep_alive() -> None:
+            while True:
+                await anyio.sleep(max(0.0, last_sent + KEEPALIVE_INTERVAL - anyio.current_time()))
+                if anyio.current_time() - last_sent >= KEEPALIVE_INTERVAL:
+                    await send_body(KEEPALIVE_COMMENT)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(keep_alive)
+            async for chunk in self.body_iterator:
+                await send_body(chunk if isinstance(chunk, bytes) else bytes(chunk))
+            tasks.cancel_scope.cancel()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def data(value: Any) -> ServerSentEvent:
+    return ServerSentEvent(raw_data=json.dumps(value, separators=(",", ":")))
+
+
+DONE = ServerSentEvent(raw_data="[DONE]")
+
+
+def check_model(body: CompletionRequest, settings: Settings) -> str | JSONResponse:
+    """The model to ask for, or the error when the server does not offer it."""
+    model = body.model or settings.model
+    if settings.gateway_models and model not in {settings.model, *settings.gateway_models}:
+        message = f"The model `{model}` does not exist or you do not have access to it."
+        return error_response(404, message, "invalid_request_error", code="model_not_found")
+    return model
+
+
+@router.post(
+    "/chat/completions",
+    operation_id="create_chat_completion",
+    summary="Create a chat completion (OpenAI-compatible)",
+    openapi_extra=NOT_A_TOOL,
+    responses={
+        200: {
+            "description": "A `chat.completion`, or with `stream: true` a stream of "
+            "`chat.completion.chunk` events that ends with `data: [DONE]`",
+            "content": {
+                "text/event-stream": {},
+            },
+        },
+    },
+)
+async def create_chat_completion(
+    body: CompletionRequest,
+    settings: SettingsDep,
+    client: OpenAIClientDep,
+    provider: ProviderDep,
+) -> Response:
+    """OpenAI's chat completions API, answered by the configured provider with the server's key."""
+    model = check_model(body, settings)
+    if isinstance(model, JSONResponse):
+        return model
+    if client is None:
+        return await mock_completion(body, model, provider)
+
+    payload = body.model_dump(exclude_unset=True) | {"model": model}
+    try:
+        if not body.stream:
+            completion = await client.post("/chat/completions", body=payload, cast_to=object)
+            return JSONResponse(completion)
+        # Opened before answering, so a refusal keeps its status code.
+        stream = await client.post(
+            "/chat/completions",
+            body=payload,
+            cast_to=object,
+            stream=True,
+            stream_cls=AsyncStream[object],
+        )
+    except UPSTREAM_ERRORS as exc:
+        return upstream_error(exc, settings).response()
+    return EventStream(relay(stream, settings), on_close=stream.close)
+
+
+async def relay(stream: AsyncStream[object], settings: Settings) -> AsyncIterator[ServerSentEvent]:
+    """The provider's chunks as they come; a failure midway ends with an `error` object."""
+    try:
+        # Leaving this block closes the upstream response, also when the client goes away.
+        async with stream:
+            async for chunk in stream:
+                yield data(chunk)
+    except UPSTREAM_ERRORS as exc:
+        yield data({"error": upstream_error(exc, settings).error})
+        return
+    yield DONE
+
+
+def mock_request(body: CompletionRequest, model: str) -> ChatRequest:
+    """The mock's view of an OpenAI request: plain-text messages of the roles it knows."""
+    messages = []
+    for message in body.messages:
+        role = "system" if message.get("role") == "developer" else message.get("role")
+        if role not in ("system", "user", "assistant"):
+            continue
+        content = message.get("content")
+        if isinstance(content, list):  # content parts: keep the text ones
+            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+        text = content if isinstance(content, str) else ""
+        messages.append(ChatMessage.model_construct(role=role, content=text))
+    limit = body.max_completion_tokens or body.max_tokens
+    return ChatRequest.model_construct(messages=messages, model=model, max_tokens=limit)
+
+
+async def mock_completion(body: CompletionRequest, model: str, provider: ChatProvider) -> Response:
+    chat = mock_request(body, model)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if not body.stream:
+        answer = await complete(provider, chat)
+        message = {"role": "assistant", "content": answer.text}
+        choice = {"index": 0, "message": message, "finish_reason": answer.finish_reason}
+        return JSONResponse(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": answer.model,
+                "choices": [choice],
+                "usage": answer.usage.model_dump() if answer.usage else None,
+            }
+        )
+
+    include_usage = bool((body.stream_options or {}).get("include_usage"))
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> ServerSentEvent:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+        return data(
+            {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [choice],
+            }
+        )
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        yield chunk({"role": "assistant", "content": ""})
+        async for event in provider.stream(chat):
+            if isinstance(event, Delta):
+                yield chunk({"content": event.text})
+            elif isinstance(event, Done):
+                yield chunk({}, event.finish_reason)
+                if include_usage and event.usage is not None:
+                    usage_chunk = {
+                        "id": completion_id,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": model,
+                        "choices": [],
+                        "usage": event.usage.model_dump(),
+                    }
+                    yield data(usage_chunk)
+        yield DONE
+
+    return EventStream(events())
+
+
+class Model(BaseModel):
+    id: str
+    object: str = "model"
+    created: int = 0
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: str = "list"
+    data: list[Model]
+
+
+@router.get(
+    "/models",
+    operation_id="list_models",
+    summary="List the models (OpenAI-compatible)",
+    openapi_extra=NOT_A_TOOL,
+    response_model=ModelList,
+)
+async def list_models(settings: SettingsDep, client: OpenAIClientDep) -> Response:
+    """The models clients may ask for: GATEWAY_MODELS when set, otherwise the provider's list."""
+    if client is None or settings.gateway_models:
+        ids = dict.fromkeys([settings.model, *settings.gateway_models])
+        models = ModelList(data=[Model(id=id_, owned_by=settings.provider) for id_ in ids])
+        return JSONResponse(models.model_dump())
+    try:
+        listing = await client.get("/models", cast_to=object)
+    except UPSTREAM_ERRORS as exc:
+        return upstream_error(exc, settings).response()
+    return JSONResponse(listing)

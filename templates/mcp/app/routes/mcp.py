@@ -1,0 +1,85 @@
+"""An MCP server at `/mcp` (streamable HTTP): this API's operations as MCP tools.
+
+FastMCP reads the app's OpenAPI schema when the app starts, makes each operation a tool
+named after its operation id, and runs a tool call as an in-process request through the
+whole app, middleware included. `/mcp` is an ordinary route of the app, so middleware
+such as authentication covers it like any other path; the caller's `Authorization` and
+`Cookie` headers go along with each tool call. The server is stateless (any Machine can
+answer any request), and answers with plain JSON rather than a stream.
+
+Left out, as from /v1/tools: streaming operations and those marked
+`openapi_extra={"x-agent-tool": False}`.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx2
+from fastapi import APIRouter, FastAPI
+from fastmcp import FastMCP
+from fastmcp.server.dependencies import get_http_headers
+from fastmcp.server.providers.openapi import MCPType
+from fastmcp.utilities.openapi import HTTPRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+PATH = "/mcp"
+FORWARDED_HEADERS = {"authorization", "cookie"}
+
+
+class MCPEndpoint:
+    """The ASGI app behind `/mcp`: the MCP server that the lifespan made for this app."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        mcp_app: ASGIApp | None = getattr(scope["app"].state, "mcp_app", None)
+        if mcp_app is None:
+            raise RuntimeError("the MCP server runs only while the app's lifespan does")
+        await mcp_app(scope, receive, send)
+
+
+def route_type(route: HTTPRoute, mcp_type: MCPType) -> MCPType | None:
+    """Every operation is a tool, except streaming ones and those marked as no tool."""
+    content = route.responses.get("200")
+    streams = content is not None and set(content.content_schema) == {"text/event-stream"}
+    if streams or route.extensions.get("x-agent-tool") is False:
+        return MCPType.EXCLUDE
+    return MCPType.TOOL
+
+
+async def forward_credentials(request: httpx2.Request) -> None:
+    """Gives a tool call the credentials of the MCP request that made it."""
+    for name, value in get_http_headers(include=FORWARDED_HEADERS).items():
+        if name in FORWARDED_HEADERS:
+            request.headers[name] = value
+
+
+def create_server(app: FastAPI) -> FastMCP:
+    hooks = {"request": [forward_credentials]}
+    return FastMCP.from_fastapi(
+        app,
+        name=app.title,
+        instructions=app.summary,
+        version=app.version,
+        route_map_fn=route_type,
+        httpx_client_kwargs={"event_hooks": hooks},
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Made at startup, when every route of the app is there to become a tool.
+    server = create_server(app)
+    mcp_app = server.http_app(path=PATH, stateless_http=True, json_response=True)
+    async with mcp_app.router.lifespan_context(mcp_app):
+        app.state.mcp_app = mcp_app
+        logger.info("MCP server at %s with %d tools", PATH, len(await server.list_tools()))
+        try:
+            yield
+        finally:
+            app.state.mcp_app = None
+
+
+router = APIRouter(lifespan=lifespan)
+router.add_route(PATH, MCPEndpoint(), include_in_schema=False)
