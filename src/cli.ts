@@ -8,10 +8,11 @@ import { UserError } from "./errors.js";
 import { helpText } from "./help.js";
 import { initGit, installDependencies, type StepResult } from "./install.js";
 import { GENERATOR } from "./meta.js";
-import { planProject } from "./plan.js";
+import { nextSteps, PORT, planProject } from "./plan.js";
 import { askWithClack } from "./prompts.js";
 import { jsonReport, planSummary, planTree } from "./report.js";
 import { resolveOptions, type Mode } from "./resolve.js";
+import { plainText } from "./text.js";
 import { checkTarget, writePlan } from "./write.js";
 
 /** A person can answer questions: both ends are terminals and this is not CI. */
@@ -40,13 +41,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (dryRun && args.deploy.deploy) throw new UserError("--dry-run writes nothing, so there is nothing to deploy", "drop --deploy, or drop --dry-run");
   const interactive = canAsk() && !args.flags.has("yes") && !json;
   const mode: Mode = interactive ? { kind: "ask", ask: askWithClack } : args.flags.has("yes") ? { kind: "defaults" } : { kind: "flags-only" };
-  // In --json mode stdout carries the document only; everything else goes to stderr.
-  const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+  // In --json mode stdout carries the document only; everything else goes to stderr. Plain
+  // output never carries escape codes, whatever a child process (uv, pip, flyctl) printed.
+  const say = (line: string) => (json ? process.stderr : process.stdout).write(`${plainText(line)}\n`);
 
   if (interactive) p.intro(`${GENERATOR.name} ${GENERATOR.version}`);
   const options = await resolveOptions(args.given, mode);
-  const deployOptions = await resolveDeployOptions(args.deploy, interactive && !dryRun ? askDeployWithClack : undefined);
-  const plan = planProject(options);
+  const deployOptions = await resolveDeployOptions(args.deploy, interactive && !dryRun ? askDeployWithClack(options.region) : undefined);
+  // Extra regions are written into the project's README, and started by the deploy.
+  const plan = planProject(options, { regions: extraRegions(deployOptions.regions, options.region) });
   const target = await checkTarget(plan, args.flags.has("force"));
 
   if (dryRun) {
@@ -105,18 +108,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
 
+  // Exactly the commands that work now: an install that was skipped or failed is still to do.
+  const installed = steps.some((s) => s.step === "install" && s.status === "done");
+  const next = nextSteps(options, { installed, deployed: deployed !== undefined });
+  const chatPage = plan.features.includes("ui") ? `Then open http://127.0.0.1:${PORT}/ to chat with it.` : undefined;
   if (json) {
-    const report = jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps });
+    const report = jsonReport({ ...plan, nextSteps: next }, { dryRun, directory: target.dir, overwritten: target.overwrites, steps });
     const deploy = deployed ?? (deployFailure ? failureDocument(deployFailure) : undefined);
     console.log(JSON.stringify({ ...report, ...(deployFailure ? { ok: false } : {}), ...(deploy ? { deploy } : {}) }, null, 2));
   } else if (interactive) {
-    p.note(plan.nextSteps.join("\n"), "Next steps");
+    p.note([...next, ...(chatPage ? ["", chatPage] : [])].join("\n"), "Next steps");
     p.log.message(`Re-create this project without questions:\n${plan.command}`);
     if (deployed) p.note(summaryLines(deployed).join("\n"), "Deployed");
     if (!deployFailure) p.outro("Happy shipping!");
   } else {
     say("\nNext steps:");
-    for (const step of plan.nextSteps) say(`  ${step}`);
+    for (const step of next) say(`  ${step}`);
+    if (chatPage) say(chatPage);
     say(`\nRe-create this project: ${plan.command}`);
     if (deployed) for (const line of ["", ...summaryLines(deployed)]) say(line);
   }
@@ -132,8 +140,9 @@ export async function run(argv: readonly string[]): Promise<void> {
     process.exitCode = await main(argv);
   } catch (error) {
     if (error instanceof UserError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+      // Every error comes with a hint: its own, else where every option is listed.
+      process.stderr.write(`error: ${plainText(error.message)}\n`);
+      process.stderr.write(`hint: ${plainText(error.hint ?? `every option and its choices: ${GENERATOR.name} --help`)}\n`);
       process.exitCode = 1;
       return;
     }

@@ -222,6 +222,8 @@ export interface DeployOptionDecl {
   description: string;
   /** Question asked in a terminal when creating a project; options without one are never asked. */
   prompt?: string;
+  /** Ask only when this holds for the answers so far. */
+  askWhen?: (answers: Partial<DeployOptions>) => boolean;
   default: boolean | string;
   validate?: (value: string) => string | undefined;
 }
@@ -251,6 +253,9 @@ export const DEPLOY_OPTIONS: readonly DeployOptionDecl[] = [
     type: "string",
     arg: "<a,b>",
     description: "Extra Fly regions (comma separated) that each get one machine besides the primary region",
+    // A multiselect grouped by continent (src/deploy/options.ts), asked only when deploying now.
+    prompt: "Extra regions, one Machine each? (space toggles, enter confirms; none is fine)",
+    askWhen: (answers) => answers.deploy === true,
     default: "",
     validate: (value) => {
       const unknown = value.split(",").filter((code) => !findRegion(code.trim()));

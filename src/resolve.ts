@@ -1,5 +1,6 @@
 import { OPTIONS, checkOption, type OptionDecl, type ProjectOptions } from "./options.js";
 import { UserError } from "./errors.js";
+import { GENERATOR } from "./meta.js";
 
 /** Asks one question in a terminal; returns the answer. */
 export type Ask = (decl: OptionDecl, initial: ProjectOptions[keyof ProjectOptions] | undefined, answers: Partial<ProjectOptions>) => Promise<unknown>;
@@ -18,6 +19,24 @@ const flagUsage = (decl: OptionDecl, missingFeatures: string[] = []) =>
     : decl.type === "boolean"
       ? `--${decl.flag} or --no-${decl.flag}`
       : `--${decl.flag} ${decl.arg ?? "<value>"}`;
+
+/** A value that works for each option, for the hint of an error. */
+const EXAMPLES: Partial<Record<keyof ProjectOptions, string>> = {
+  directory: "my-ai-api",
+  name: "my-ai-api",
+  provider: "groq",
+  baseUrl: "https://my-vllm.modal.run/v1",
+  model: "Qwen/Qwen3-8B",
+  region: "fra",
+  pythonTool: "uv",
+};
+
+/** What fixes a bad or missing value: a flag that works, and where every choice is listed. */
+function hintFor(decl: OptionDecl): string {
+  const example = EXAMPLES[decl.key];
+  const usage = example ? `for example --${decl.flag} ${example}; ` : "";
+  return `${usage}every option and its choices: ${GENERATOR.name} --help`;
+}
 
 /** Features: each has its own flag pair; those without one are asked together or take defaults. */
 async function resolveFeatures(
@@ -46,7 +65,7 @@ export async function resolveOptions(given: Partial<ProjectOptions>, mode: Mode)
     const value = given[decl.key];
     if (value !== undefined && decl.type !== "features") {
       const error = checkOption(decl, value, given);
-      if (error) throw new UserError(error);
+      if (error) throw new UserError(error, hintFor(decl));
     }
   }
 
@@ -63,7 +82,7 @@ export async function resolveOptions(given: Partial<ProjectOptions>, mode: Mode)
     if (flagValue !== undefined) {
       // Validate again with the answers of earlier options (e.g. base URL needs the provider).
       const error = checkOption(decl, flagValue, answers);
-      if (error) throw new UserError(error);
+      if (error) throw new UserError(error, hintFor(decl));
       Object.assign(answers, { [decl.key]: flagValue });
       continue;
     }
@@ -76,7 +95,7 @@ export async function resolveOptions(given: Partial<ProjectOptions>, mode: Mode)
     }
     if (fallback === undefined) {
       const provider = answers.provider ? ` with --provider ${answers.provider}` : "";
-      throw new UserError(`missing ${flagUsage(decl)}: it has no default${provider}`);
+      throw new UserError(`missing ${flagUsage(decl)}: it has no default${provider}`, hintFor(decl));
     }
     if (mode.kind === "flags-only" && asked) unanswered.push(flagUsage(decl));
     Object.assign(answers, { [decl.key]: fallback });
@@ -84,7 +103,10 @@ export async function resolveOptions(given: Partial<ProjectOptions>, mode: Mode)
 
   if (unanswered.length > 0) {
     const flags = unanswered.join(", ");
-    throw new UserError(`no terminal to ask in: pass --yes to accept the defaults, or give ${flags}`);
+    throw new UserError(
+      `no terminal to ask in: pass --yes to accept the defaults, or give ${flags}`,
+      `for example: ${GENERATOR.name} ${answers.directory ?? "my-ai-api"} --yes`,
+    );
   }
   return answers as ProjectOptions;
 }

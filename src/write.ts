@@ -27,7 +27,7 @@ export async function checkTarget(plan: Plan, force: boolean): Promise<TargetSta
   const dir = path.resolve(plan.options.directory);
   const stat = await fs.stat(dir).catch(() => undefined);
   if (stat && !stat.isDirectory()) {
-    throw new UserError(`${plan.options.directory} is a file, not a directory: choose another directory`);
+    throw new UserError(`${plan.options.directory} is a file, not a directory: choose another directory`, "pass a directory that does not exist yet, e.g. my-ai-api");
   }
   const overwrites: string[] = [];
   if (stat) {
@@ -35,12 +35,13 @@ export async function checkTarget(plan: Plan, force: boolean): Promise<TargetSta
     if (entries.length > 0 && !force) {
       throw new UserError(
         `${plan.options.directory} is not empty: choose a new directory, or pass --force to write into it (only the files of the plan are replaced)`,
+        "see what --force would replace first: add --dry-run --force",
       );
     }
     for (const file of plan.files) {
       const existing = await fs.lstat(path.join(dir, file.path)).catch(() => undefined);
       if (existing?.isDirectory()) {
-        throw new UserError(`${path.join(plan.options.directory, file.path)} is a directory; the plan writes a file there`);
+        throw new UserError(`${path.join(plan.options.directory, file.path)} is a directory; the plan writes a file there`, "move it away, or choose another directory");
       }
       if (existing) overwrites.push(file.path);
     }
@@ -49,11 +50,11 @@ export async function checkTarget(plan: Plan, force: boolean): Promise<TargetSta
   try {
     await fs.access(writableRoot, constants.W_OK);
   } catch {
-    throw new UserError(`cannot write to ${writableRoot}: permission denied; choose another directory`);
+    throw new UserError(`cannot write to ${writableRoot}: permission denied; choose another directory`, "choose a directory you can write to, e.g. one in your home directory");
   }
   const rootStat = await fs.stat(writableRoot);
   if (!rootStat.isDirectory()) {
-    throw new UserError(`${writableRoot} is a file, so ${plan.options.directory} cannot be created inside it`);
+    throw new UserError(`${writableRoot} is a file, so ${plan.options.directory} cannot be created inside it`, "choose a path whose parent folders are directories");
   }
   return { dir, exists: Boolean(stat), overwrites };
 }
@@ -84,6 +85,8 @@ export async function writePlan(plan: Plan, target: TargetState): Promise<void> 
       if (isEmptyDir) await fs.rmdir(target.dir);
       await fs.mkdir(path.dirname(target.dir), { recursive: true });
       await fs.rename(staging, target.dir);
+      // mkdtemp made the staging folder private (0700); the project gets the usual mode.
+      await fs.chmod(target.dir, 0o777 & ~process.umask());
     } else {
       // --force into a non-empty directory: replace only the files of the plan.
       for (const file of plan.files) {

@@ -1,4 +1,5 @@
 import * as p from "@clack/prompts";
+import { plainText } from "../text.js";
 import { DeployError, type StepName } from "./errors.js";
 
 /** Progress of one step: flyctl's lines as they come, then one closing note. */
@@ -71,8 +72,9 @@ export function clackUi(): DeployUi {
   };
 }
 
-/** Plain lines for CI and logs; `write` is stderr when stdout carries --json. */
-export function plainUi(write: (line: string) => void): DeployUi {
+/** Plain lines for CI and logs, never an escape code; `write` is stderr when stdout carries --json. */
+export function plainUi(print: (line: string) => void): DeployUi {
+  const write = (line: string) => print(plainText(line));
   const never = (): never => {
     throw new Error("nothing is asked without a terminal");
   };

@@ -34,6 +34,7 @@ describe("in a terminal", () => {
         ["Model", ENTER],
         ["Primary Fly region", `${DOWN}${ENTER}`],
         ["Python package manager", ENTER],
+        ["Which features", ENTER],
         ["Deploy to Fly.io now", ENTER],
       ],
       root,
@@ -41,8 +42,9 @@ describe("in a terminal", () => {
     expect(run.unmatched).toEqual([]);
     expect(run.exit).toBe(0);
     expect(run.output).toContain("Next steps");
-    expect(run.output).toContain(
-      "npx create-fly-fastapi@0.1.0 chat-api --name chat-api --provider groq --base-url https://api.groq.com/openai/v1 --model llama-3.3-70b-versatile --region ewr --python-tool uv --no-git --no-install --yes",
+    // Every optional feature is spelt out as --<id> or --no-<id> between --python-tool and --git.
+    expect(run.output).toMatch(
+      /npx create-fly-fastapi@0\.1\.0 chat-api --name chat-api --provider groq --base-url https:\/\/api\.groq\.com\/openai\/v1 --model llama-3\.3-70b-versatile --region ewr --python-tool uv (--(no-)?[a-z-]+ )*--no-git --no-install --yes/,
     );
     const fly = await fs.readFile(path.join(root, "chat-api/fly.toml"), "utf8");
     expect(fly).toContain('primary_region = "ewr"');
@@ -54,6 +56,7 @@ describe("in a terminal", () => {
       [
         ["Fly app name", `Bad_Name${ENTER}`],
         ["lowercase letters, digits and dashes", `\x7f`.repeat(8) + `good-name${ENTER}`],
+        ["Which features", ENTER],
         ["Deploy to Fly.io now", ENTER],
       ],
       root,

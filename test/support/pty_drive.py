@@ -2,7 +2,8 @@
 
 Usage: python3 pty_drive.py '<json script>'  where the script is
 {"argv": [...], "cwd": "...", "env": {...}, "steps": [["regex to wait for", "keys to send"], ...],
- "timeout": seconds}. Prints one JSON document: {"exit": code, "output": "..."}.
+ "timeout": seconds}. Prints one JSON document: {"exit": code, "output": "...", "raw": "...", "unmatched": [...]}
+ where `output` has the escape codes removed and `raw` keeps them.
 """
 
 import fcntl
@@ -57,7 +58,9 @@ def main() -> None:
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     output = ANSI.sub("", raw.decode("utf-8", "replace"))
-    print(json.dumps({"exit": code, "output": output, "unmatched": [s[0] for s in steps]}))
+    # `raw` keeps the escape codes, for tests of colour (NO_COLOR).
+    raw_text = raw.decode("utf-8", "replace")
+    print(json.dumps({"exit": code, "output": output, "raw": raw_text, "unmatched": [s[0] for s in steps]}))
 
 
 if __name__ == "__main__":
