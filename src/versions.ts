@@ -18,3 +18,23 @@ export const PYTHON_DEPENDENCIES = [
 
 /** Development dependencies of every generated project. */
 export const PYTHON_DEV_DEPENDENCIES = ["pytest==9.2.0", "ruff==0.17.6", "fastapi-cli==0.0.34"];
+
+/**
+ * MCP server of the mcp feature: FastMCP builds its tools from the app's OpenAPI schema
+ * (FastMCP.from_fastapi) on top of the official `mcp` SDK.
+ */
+export const FASTMCP = "fastmcp==4.2.3";
+
+/** Actions the generated GitHub workflow uses (the github-actions feature); its dependabot.yml keeps them current. */
+export const GITHUB_ACTIONS = {
+  checkout: "actions/checkout@v6",
+  setupPython: "actions/setup-python@v6",
+  // Fly.io's documented way to install flyctl in a workflow.
+  setupFlyctl: "superfly/flyctl-actions/setup-flyctl@master",
+} as const;
+
+/** Production hardening (ratelimit, observability features). */
+export const LIMITS = "limits==5.8.0";
+/** The Redis client `limits` uses when REDIS_URL is set (its `redispy` implementation). */
+export const REDIS = "redis==8.1.0";
+export const PROMETHEUS_CLIENT = "prometheus-client==0.26.0";
