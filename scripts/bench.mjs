@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// Benchmarks for create-fly-fastapi (issue #7). Everything runs on 127.0.0.1, every loop is
+// bounded in count and time, and nothing here passes or fails on absolute times.
+//
+//   npm run bench              everything (< 10 min on 2 cores); writes docs/benchmarks.md
+//   npm run bench -- --quick   a short subset for CI (< ~2 min); prints the ratios only
+//
+// Options: --quick, --write (also write docs/benchmarks.md after --quick),
+//          --only=scaffold,npm,app (run some sections), --json (print the results as JSON),
+//          --render (rewrite docs/benchmarks.md from .cache/bench/results-full.json, measuring nothing),
+//          --quiet-wait=S (before each section wait up to S s for an idle machine; 45 by default, 0 with --quick).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { breakdown, ensureCompetitors, profileCli, timeScaffolders } from "./bench/scaffold.mjs";
+import { npmCost } from "./bench/npm-cost.mjs";
+import { appBenchmarks } from "./bench/app.mjs";
+import { renderMarkdown, renderSummary } from "./bench/report.mjs";
+import { BENCH_CACHE, REPO_ROOT, busyShare, cleanupTemp, cpuCounters, log, machine, must, waitQuiet } from "./bench/util.mjs";
+
+const argv = process.argv.slice(2);
+
+// --render: rewrite docs/benchmarks.md from the last full run's raw results, measuring nothing.
+if (argv.includes("--render")) {
+  const file = path.join(BENCH_CACHE, "results-full.json");
+  const saved = JSON.parse(fs.readFileSync(file, "utf8"));
+  fs.writeFileSync(path.join(REPO_ROOT, "docs", "benchmarks.md"), renderMarkdown(saved));
+  console.log(renderSummary(saved));
+  process.exit(0);
+}
+const quick = argv.includes("--quick");
+const only = argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const wants = (section) => !only || only.includes(section);
+const writeDocs = argv.includes("--write") || (!quick && !only);
+
+// Hard stop for the whole run, whatever happens below.
+const BUDGET_MS = quick ? 170_000 : 570_000;
+// (waiting for a quiet machine counts against the budget too; sections shrink to fit)
+const started = Date.now();
+const hardStop = setTimeout(() => {
+  log(`time limit of ${BUDGET_MS / 1000} s reached: stopping`);
+  cleanupTemp();
+  process.exit(2);
+}, BUDGET_MS + 30_000);
+hardStop.unref();
+/** A deadline for a section: `share` of what is left of the budget. */
+const deadlineFor = (share) => Date.now() + Math.max(5_000, (started + BUDGET_MS - Date.now()) * share);
+
+const results = {
+  mode: quick ? "quick" : "full",
+  date: new Date().toISOString(),
+  machine: machine(),
+  sections: {},
+  load: {},
+  errors: [],
+};
+
+// Before each section, wait up to this long for the machine to go quiet (0 with --quick).
+const quietArg = argv.find((a) => a.startsWith("--quiet-wait="));
+const quietMs = 1000 * Number(quietArg ? quietArg.slice(13) : quick ? 0 : 45);
+
+async function section(name, fn) {
+  if (!wants(name)) return;
+  const quiet = quietMs > 0 ? await waitQuiet({ maxMs: quietMs }) : null;
+  if (quiet && quiet.busy >= 0.25) log(`machine still ${(quiet.busy * 100).toFixed(0)} % busy after ${Math.round(quiet.waitedMs / 1000)} s: ${name} figures will be slower`);
+  const t0 = Date.now();
+  const cpu0 = cpuCounters();
+  const load0 = os.loadavg()[0];
+  try {
+    results.sections[name] = await fn();
+  } catch (error) {
+    log(`${name}: ${error.stack ?? error}`);
+    results.errors.push({ section: name, message: String(error.message ?? error).slice(0, 2000) });
+  }
+  // How busy the whole machine was (the benchmark's own processes included): other work on a
+  // shared machine shows up here and makes every figure of the section slower.
+  results.load[name] = { seconds: (Date.now() - t0) / 1000, busyBefore: quiet?.busy ?? null, loadBefore: load0, loadAfter: os.loadavg()[0], ...busyShare(cpu0, cpuCounters()) };
+  log(`${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+process.on("SIGINT", () => {
+  cleanupTemp();
+  process.exit(130);
+});
+
+try {
+  log(`mode: ${results.mode}; building dist/ first`);
+  must(process.execPath, ["scripts/build.mjs"], { cwd: REPO_ROOT, timeoutMs: 120_000 });
+
+  await section("scaffold", async () => {
+    ensureCompetitors();
+    const timing = timeScaffolders({ quick, runs: quick ? 5 : 15, warmup: quick ? 1 : 2, deadline: deadlineFor(quick ? 0.1 : 0.12) });
+    const parts = breakdown({ runs: quick ? 3 : 10, deadline: deadlineFor(0.05) });
+    const profile = quick ? null : await profileCli({ runs: 5 });
+    return { ...timing, breakdown: parts, profile };
+  });
+
+  await section("npm", async () => await npmCost({ runs: quick ? 2 : 5, deadline: deadlineFor(quick ? 0.15 : 0.1) }));
+
+  await section("app", async () => appBenchmarks({ quick, deadline: started + BUDGET_MS - 10_000 }));
+} finally {
+  cleanupTemp();
+}
+
+results.elapsedMs = Date.now() - started;
+fs.mkdirSync(BENCH_CACHE, { recursive: true });
+fs.writeFileSync(path.join(BENCH_CACHE, `results-${results.mode}.json`), JSON.stringify(results, null, 2));
+if (argv.includes("--json")) console.log(JSON.stringify(results, null, 2));
+else console.log(renderSummary(results));
+if (writeDocs) {
+  fs.writeFileSync(path.join(REPO_ROOT, "docs", "benchmarks.md"), renderMarkdown(results));
+  log("wrote docs/benchmarks.md");
+}
+log(`done in ${(results.elapsedMs / 1000).toFixed(0)} s; raw results in .cache/bench/results-${results.mode}.json`);
+// Informational: a failed section is reported, never turned into a failing exit code,
+// except when nothing could be measured at all.
+process.exitCode = Object.keys(results.sections).length === 0 ? 1 : 0;
