@@ -20,12 +20,16 @@ export function tomlString(value: string): string {
     .replace(CONTROL, (c) => `\\u${hex4(c)}`)}"`;
 }
 
+/** A Python string literal, quoted as ruff format would (double quotes unless that means more escapes). */
 export function pythonString(value: string | null | undefined): string {
   if (value === null || value === undefined) return "None";
-  return `"${value
+  const count = (quote: string) => value.split(quote).length - 1;
+  const quote = count('"') > count("'") ? "'" : '"';
+  const body = value
     .replace(/\\/g, "\\\\")
-    .replace(/"/g, '\\"')
-    .replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}"`;
+    .replaceAll(quote, `\\${quote}`)
+    .replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return `${quote}${body}${quote}`;
 }
 
 export function shellWord(value: string): string {

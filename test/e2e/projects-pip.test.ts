@@ -4,3 +4,5 @@ projectSuite({ id: "groq-pip", args: ["--provider", "groq", "--python-tool", "pi
 projectSuite({ id: "fireworks", args: ["--provider", "fireworks"] });
 projectSuite({ id: "deepinfra-pip", args: ["--provider", "deepinfra", "--python-tool", "pip"] });
 projectSuite({ id: "ollama", args: ["--provider", "ollama", "--name", "local-llm"] });
+// Every optional feature on at once (the rest are on by default), installed with pip.
+projectSuite({ id: "all-features-pip", args: ["--provider", "together", "--python-tool", "pip", "--mcp"] });

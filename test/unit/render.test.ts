@@ -11,7 +11,9 @@ describe("escaping per target format", () => {
 
   it("Python literals round-trip through JSON-compatible escapes, and null becomes None", () => {
     expect(pythonString(null)).toBe("None");
-    expect(pythonString(`say "hi"\\`)).toBe(`"say \\"hi\\"\\\\"`);
+    expect(pythonString(`say "hi"\\`)).toBe(`'say "hi"\\\\'`);
+    expect(pythonString(`it's "x"`)).toBe(`'it\\'s "x"'`);
+    expect(pythonString(`it's`)).toBe(`"it's"`);
     expect(pythonString("line\nbreak")).toBe(`"line\\x0abreak"`);
   });
 
