@@ -65,8 +65,9 @@ describe.skipIf(reason !== null)("the generated Dockerfile, built and run with b
     if (root) await fs.remove(root);
   });
 
-  it.each(combos)(
+  it.for(combos)(
     "$id: builds, serves /healthz and an SSE stream as a non-root user, leaks no build settings, and caches dependencies",
+    { timeout: CHECK_TIMEOUT_MS },
     async ({ id, args }, ctx) => {
       const dir = path.join(root, id);
       const generated = await runCli([dir, ...args, "--yes", "--no-install", "--no-git"]);
@@ -102,6 +103,5 @@ describe.skipIf(reason !== null)("the generated Dockerfile, built and run with b
       // A slim image: the stand-in base is about 130 MB, the virtualenv about 70 MB.
       expect(report.sizeBytes).toBeLessThan(400e6);
     },
-    CHECK_TIMEOUT_MS,
   );
 });

