@@ -1,4 +1,8 @@
-"""Dependencies shared by the routes."""
+"""Dependencies shared by the routes.
+
+They are `async def` although they never await: FastAPI runs a plain `def` dependency in its
+thread pool, a hop per request that costs more than the work itself.
+"""
 
 from typing import Annotated
 
@@ -12,7 +16,7 @@ from app.shutdown import Drain, shutting_down
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_openai_client(request: Request) -> AsyncOpenAI | None:
+async def get_openai_client(request: Request) -> AsyncOpenAI | None:
     """The client the lifespan created; None when the provider is the mock."""
     client: AsyncOpenAI | None = request.app.state.openai_client
     return client
@@ -21,7 +25,7 @@ def get_openai_client(request: Request) -> AsyncOpenAI | None:
 OpenAIClientDep = Annotated[AsyncOpenAI | None, Depends(get_openai_client)]
 
 
-def get_provider(settings: SettingsDep, client: OpenAIClientDep) -> ChatProvider:
+async def get_provider(settings: SettingsDep, client: OpenAIClientDep) -> ChatProvider:
     if client is None:
         return MockProvider(model=settings.model, token_delay=settings.mock_token_delay)
     return OpenAICompatibleProvider(client, settings)
@@ -30,7 +34,7 @@ def get_provider(settings: SettingsDep, client: OpenAIClientDep) -> ChatProvider
 ProviderDep = Annotated[ChatProvider, Depends(get_provider)]
 
 
-def get_drain(request: Request) -> Drain:
+async def get_drain(request: Request) -> Drain:
     """The app's graceful shutdown: new chats are refused once it began."""
     drain: Drain = request.app.state.drain
     return drain
@@ -39,6 +43,6 @@ def get_drain(request: Request) -> Drain:
 DrainDep = Annotated[Drain, Depends(get_drain)]
 
 
-def accepting(drain: DrainDep) -> None:
+async def accepting(drain: DrainDep) -> None:
     if drain.draining:
         raise shutting_down()

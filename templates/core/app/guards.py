@@ -94,7 +94,7 @@ class Cors:
         await self._inner(scope, receive, send)
 
 
-def checked_chat(payload: ChatRequest, settings: SettingsDep) -> ChatRequest:
+async def checked_chat(payload: ChatRequest, settings: SettingsDep) -> ChatRequest:
     """The chat request, if it is within MAX_MESSAGES, MAX_PROMPT_CHARS and MAX_OUTPUT_TOKENS."""
     errors: list[dict[str, Any]] = []
 
