@@ -10,32 +10,34 @@ import Handlebars from "handlebars";
 
 const root = path.resolve(import.meta.dirname, "..");
 
-// The template listing rules live in src/templates.ts; bundle that module to read them.
-// One folder below the root, like src/ and dist/, so its package.json lookup works.
-const listingModule = path.join(root, ".cache/templates-listing.mjs");
-await build({
-  entryPoints: [path.join(root, "src/templates.ts")],
-  outfile: listingModule,
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  packages: "external",
-  logLevel: "warning",
-});
-const { listTemplateFiles } = await import(pathToFileURL(listingModule).href);
+/** The templates/ folder as a module: every file precompiled, with the loadTemplates() of src/templates.ts. */
+async function precompiledTemplatesModule() {
+  // The listing rules live in src/templates.ts; bundle that module to read them. One folder
+  // below the root, like src/ and dist/, so its package.json lookup works.
+  const listingModule = path.join(root, ".cache/templates-listing.mjs");
+  await build({
+    entryPoints: [path.join(root, "src/templates.ts")],
+    outfile: listingModule,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    logLevel: "warning",
+  });
+  const { listTemplateFiles } = await import(pathToFileURL(listingModule).href);
 
-function precompiledTemplatesModule() {
   const templatesDir = path.join(root, "templates");
-  const features = {};
-  for (const feature of readdirSync(templatesDir).sort()) {
-    const dir = path.join(templatesDir, feature);
-    features[feature] = listTemplateFiles(dir).map(({ source, path: outPath, rendered }) => {
-      const text = readFileSync(path.join(dir, source), "utf8");
-      const body = rendered ? Handlebars.precompile(text, { noEscape: true, strict: true }) : JSON.stringify(text);
-      return `[${JSON.stringify(outPath)}, ${rendered}, ${body}]`;
+  const entries = readdirSync(templatesDir)
+    .sort()
+    .map((feature) => {
+      const dir = path.join(templatesDir, feature);
+      const files = listTemplateFiles(dir).map(({ source, path: outPath, rendered }) => {
+        const text = readFileSync(path.join(dir, source), "utf8");
+        const body = rendered ? Handlebars.precompile(text, { noEscape: true, strict: true }) : JSON.stringify(text);
+        return `[${JSON.stringify(outPath)}, ${rendered}, ${body}]`;
+      });
+      return `${JSON.stringify(feature)}: [\n${files.join(",\n")}\n]`;
     });
-  }
-  const entries = Object.entries(features).map(([id, files]) => `${JSON.stringify(id)}: [\n${files.join(",\n")}\n]`);
   return `
 import { hbs } from ${JSON.stringify(path.join(root, "src/render.ts"))};
 const FEATURES = {\n${entries.join(",\n")}\n};
@@ -51,29 +53,42 @@ export function loadTemplates(featureId) {
 }`;
 }
 
-const precompiledTemplates = {
-  name: "precompiled-templates",
-  setup(b) {
-    b.onResolve({ filter: /^\.\/templates\.js$/ }, (args) =>
-      args.importer.startsWith(path.join(root, "src")) ? { path: "precompiled-templates", namespace: "templates" } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: "templates" }, () => ({ contents: precompiledTemplatesModule(), loader: "js", resolveDir: root }));
-  },
-};
+/**
+ * The esbuild options of the published bundle. The benchmark's profile builds with these
+ * too (unminified), so it measures what users run.
+ */
+export async function bundleOptions(overrides = {}) {
+  const contents = await precompiledTemplatesModule();
+  return {
+    entryPoints: [path.join(root, "src/index.ts")],
+    outfile: path.join(root, "dist/index.js"),
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    minify: true,
+    legalComments: "none",
+    // Only the runtime: every template was compiled above.
+    alias: { handlebars: "handlebars/runtime" },
+    plugins: [
+      {
+        name: "precompiled-templates",
+        setup(b) {
+          b.onResolve({ filter: /^\.\/templates\.js$/ }, (args) =>
+            args.importer.startsWith(path.join(root, "src")) ? { path: "precompiled-templates", namespace: "templates" } : undefined,
+          );
+          b.onLoad({ filter: /.*/, namespace: "templates" }, () => ({ contents, loader: "js", resolveDir: root }));
+        },
+      },
+    ],
+    // Some bundled CommonJS code calls require(); give ESM output one.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: "warning",
+    ...overrides,
+  };
+}
 
-await build({
-  entryPoints: [path.join(root, "src/index.ts")],
-  outfile: path.join(root, "dist/index.js"),
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  minify: true,
-  legalComments: "none",
-  // Only the runtime: every template was compiled above.
-  alias: { handlebars: "handlebars/runtime" },
-  plugins: [precompiledTemplates],
-  // Some bundled CommonJS code calls require(); give ESM output one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  logLevel: "warning",
-});
+// Run as a script (npm run build), not when the benchmark imports the options.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await build(await bundleOptions());
+}

@@ -155,8 +155,8 @@ export function breakdown({ runs, deadline }) {
 // ---- CPU profile ------------------------------------------------------------
 
 /**
- * Profiles the CLI with `node --cpu-prof` on an unminified copy of the bundle (same esbuild
- * settings otherwise), then charges every sample to the source module it falls in, using the
+ * Profiles the CLI with `node --cpu-prof` on an unminified copy of the bundle (scripts/build.mjs's
+ * options otherwise), then charges every sample to the source module it falls in, using the
  * `// path` comments esbuild writes before each module.
  */
 export async function profileCli({ runs = 5 } = {}) {
@@ -167,35 +167,15 @@ export async function profileCli({ runs = 5 } = {}) {
   fs.copyFileSync(path.join(REPO_ROOT, "package.json"), path.join(pkgDir, "package.json"));
   fs.symlinkSync(path.join(REPO_ROOT, "templates"), path.join(pkgDir, "templates"));
   const { build } = await import(path.join(REPO_ROOT, "node_modules", "esbuild", "lib", "main.js"));
+  const { bundleOptions } = await import(path.join(REPO_ROOT, "scripts", "build.mjs"));
   const outfile = path.join(pkgDir, "dist", "index.js");
-  await build({
-    entryPoints: [path.join(REPO_ROOT, "src", "index.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    minify: false,
-    legalComments: "none",
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: "warning",
-  });
+  await build(await bundleOptions({ outfile, minify: false }));
   fs.writeFileSync(path.join(pkgDir, "bin", "cli.js"), `import "../dist/index.js";\n`);
 
   // What the shipped (minified) bundle is made of, by package.
-  const meta = await build({
-    entryPoints: [path.join(REPO_ROOT, "src", "index.ts")],
-    outfile: path.join(pkgDir, "dist", "minified.js"),
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    minify: true,
-    legalComments: "none",
-    write: false,
-    metafile: true,
-    logLevel: "warning",
-  });
+  const meta = await build(
+    await bundleOptions({ outfile: path.join(pkgDir, "dist", "minified.js"), write: false, metafile: true }),
+  );
   const composition = new Map();
   for (const output of Object.values(meta.metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
