@@ -9,11 +9,22 @@ from typing import Annotated
 from fastapi import Depends, Request
 from openai import AsyncOpenAI
 
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.inference import ChatProvider, MockProvider, OpenAICompatibleProvider
+from app.lifecycle import app_settings
 from app.shutdown import Drain, shutting_down
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+async def get_app_settings(request: Request) -> Settings:
+    """`get_settings()`, or what overrides it in `app.dependency_overrides` (tests do).
+
+    `get_settings` itself is a plain `def`, for code outside requests: used directly as a
+    dependency it would cost every request a thread-pool hop.
+    """
+    return app_settings(request.app)
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 async def get_openai_client(request: Request) -> AsyncOpenAI | None:
