@@ -6,12 +6,13 @@ is safe to show to clients (no stack trace, no key).
 """
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import httpx2
 import openai
@@ -178,7 +179,10 @@ class OpenAICompatibleProvider:
         finish_reason: str | None = None
         usage: Usage | None = None
         try:
-            stream = await self._client.chat.completions.create(
+            # The raw response: the SDK still builds, authenticates and sends the request and
+            # turns an error status into its exceptions, but the chunks are read as plain
+            # JSON, which costs a fraction of building an SDK model per token.
+            request = self._client.chat.completions.with_streaming_response.create(
                 model=model,
                 messages=cast("list[ChatCompletionMessageParam]", messages),
                 stream=True,
@@ -189,29 +193,31 @@ class OpenAICompatibleProvider:
                     limit if self._max_tokens_param == "max_completion_tokens" else omit
                 ),
             )
-            if call is not None:
-                call.status = stream.response.status_code
             # Leaving this block closes the upstream response, also when the client
             # goes away: the cancellation lands in the `async for` below.
-            async with stream:
-                async for chunk in stream:
-                    model = chunk.model or model
-                    if chunk.usage is not None:
-                        usage = Usage(
-                            prompt_tokens=chunk.usage.prompt_tokens,
-                            completion_tokens=chunk.usage.completion_tokens,
-                            total_tokens=chunk.usage.total_tokens,
-                        )
-                    if not chunk.choices:  # the usage chunk carries no choice
+            async with request as response:
+                if call is not None:
+                    call.status = response.status_code
+                async for chunk in _sse_data(response.iter_lines()):
+                    if chunk.get("error"):  # a provider's mid-stream failure
+                        raise _StreamError(chunk["error"])
+                    model = chunk.get("model") or model
+                    if chunk.get("usage"):
+                        usage = Usage.model_validate(chunk["usage"])
+                    if not chunk.get("choices"):  # the usage chunk carries no choice
                         continue
-                    choice = chunk.choices[0]
-                    if choice.delta.content:
-                        yield Delta(text=choice.delta.content)
-                    if choice.finish_reason is not None:
-                        finish_reason = choice.finish_reason
-        # Errors while iterating come as openai's errors, or as raw httpx2 ones.
+                    choice = chunk["choices"][0]
+                    if text := (choice.get("delta") or {}).get("content"):
+                        yield Delta(text=text)
+                    if choice.get("finish_reason") is not None:
+                        finish_reason = choice["finish_reason"]
+        # Errors opening the stream come as openai's errors, while reading it as httpx2's.
         except (openai.APIError, httpx2.HTTPError, httpx2.StreamError) as exc:
             raise self._record(self._translate(exc), exc) from exc
+        except _StreamError as exc:
+            logger.warning("the provider failed mid-stream: %s", self._redact(exc.message))
+            error = InferenceError("upstream_error", "The provider failed to answer.")
+            raise self._record(error, exc) from exc
         except (ValueError, TypeError, AttributeError, LookupError) as exc:
             # A chunk that is not JSON, or JSON of another shape than a chat completion chunk.
             logger.warning("unreadable chunk from the provider: %s", type(exc).__name__)
@@ -271,3 +277,33 @@ def _retry_wait(error: InferenceError, attempt: int) -> float | None:
             return None
         return wait if 0 <= wait <= RETRY_MAX_WAIT else None
     return min(RETRY_MAX_WAIT, 0.25 * 2**attempt)
+
+
+class _StreamError(Exception):
+    """An `{"error": ...}` chunk in place of a completion chunk."""
+
+    def __init__(self, error: object) -> None:
+        message = error.get("message") if isinstance(error, dict) else None
+        self.message = message if isinstance(message, str) else "no message"
+        super().__init__(self.message)
+
+
+async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
+    """The JSON `data` of each Server-Sent Event, up to `[DONE]`; comments and other
+    fields are skipped, and data split over several lines is joined as the spec says."""
+    data: list[str] = []
+    async for line in lines:
+        if line.startswith("data:"):
+            data.append(line[6:] if line.startswith("data: ") else line[5:])
+        elif not line and data:
+            payload = "\n".join(data)
+            data.clear()
+            if payload == "[DONE]":
+                # Read to the end of the body (it ends here), so the connection is reused.
+                async for _ in lines:
+                    pass
+                return
+            chunk = json.loads(payload)
+            if not isinstance(chunk, dict):
+                raise ValueError("a chunk that is not a JSON object")
+            yield chunk

@@ -28,6 +28,10 @@ class Script:
     """Cut the connection after this many tokens."""
     malformed_after: int | None = None
     """Send a chunk that is not JSON after this many tokens."""
+    error_after: int | None = None
+    """Send an `{"error": ...}` chunk, as providers do when they fail mid-answer, and end."""
+    comments: bool = False
+    """Send an SSE comment before every chunk, as OpenRouter does while a model is busy."""
     failures: int | None = None
     """Only this many requests get the failure above (status, drop, malformed); None: all."""
 
@@ -93,6 +97,11 @@ class FakeUpstream:
                     raise ConnectionAbortedError("dropped by the script")
                 if index == script.malformed_after:
                     yield "data: {not json\n\n"
+                if index == script.error_after:
+                    yield f"data: {json.dumps({'error': {'message': script.message}})}\n\n"
+                    return
+                if script.comments:
+                    yield ": PROCESSING\n\n"
                 if index == script.hold_after:
                     await anyio.to_thread.run_sync(release.wait, abandon_on_cancel=True)
                 yield _chunk(model, {"content": token})

@@ -95,6 +95,31 @@ def test_a_malformed_chunk_ends_the_stream_with_an_error_event(
     assert events_of(upstream_client)[-1][0] == "done"  # and it keeps serving
 
 
+def test_an_error_chunk_mid_stream_ends_it_with_an_error_event(
+    upstream_client: TestClient, upstream: FakeUpstream
+) -> None:
+    upstream.script.error_after = 1
+    upstream.script.message = "overloaded; request id 42"
+    events = events_of(upstream_client)
+    assert events == [
+        ("delta", {"text": "Hello"}),
+        ("error", {"code": "upstream_error", "message": "The provider failed to answer."}),
+    ]
+
+
+def test_comments_between_chunks_are_skipped(
+    upstream_client: TestClient, upstream: FakeUpstream
+) -> None:
+    upstream.script.comments = True
+    events = events_of(upstream_client)
+    assert [data.get("text") for name, data in events if name == "delta"] == [
+        "Hello",
+        " from",
+        " upstream",
+    ]
+    assert events[-1][0] == "done"
+
+
 def test_a_slow_first_token_times_out(upstream_settings: Settings, upstream: FakeUpstream) -> None:
     upstream.script.hold_after = 0  # never released: no token ever comes
     settings = upstream_settings.model_copy(update={"read_timeout": 0.2, "max_retries": 1})
