@@ -113,6 +113,7 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
     features: Object.fromEntries(FEATURES.map((f) => [f.id, features.includes(f)])),
     enabledFeatures: features.filter((f) => f.option).map((f) => f.id),
     routers: features.flatMap((f) => f.routers ?? []).sort(),
+    routerOrder: features.flatMap((f) => f.routers ?? []),
     setups: features.flatMap((f) => f.setups ?? []),
     publicPaths: features.flatMap((f) => f.publicPaths ?? []).sort(),
     settings: features.flatMap((f) => f.settings ?? []).map((s) => ({ ...s, env: s.name.toUpperCase() })),
