@@ -184,26 +184,26 @@ class Observe:
                 self.metrics.ttft.labels(label).observe(ttft)
             if call.error is not None:
                 self.metrics.upstream_errors.labels(call.error).inc()
-            fields: dict[str, Any] = {
-                "request_id": rid,
-                "method": method,
-                "route": route,
-                "path": scope["path"],
-                "status": status,
-                "duration_ms": round(duration * 1000, 1),
-                "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
-                "stream": stream,
-                "upstream_status": call.status,
-                "upstream_attempts": call.attempts,
-                "error": call.error or stream_error,
-                "key_id": scope["state"].get("api_key_id"),
-            }
-            if debug and body:
-                fields["body"] = body.decode(errors="replace")
             quiet = scope["path"] in QUIET_PATHS and status < 400
-            logger.log(
-                logging.DEBUG if quiet else logging.INFO, "request", extra={"fields": fields}
-            )
+            level = logging.DEBUG if quiet else logging.INFO
+            if logger.isEnabledFor(level):
+                fields: dict[str, Any] = {
+                    "request_id": rid,
+                    "method": method,
+                    "route": route,
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 1),
+                    "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
+                    "stream": stream,
+                    "upstream_status": call.status,
+                    "upstream_attempts": call.attempts,
+                    "error": call.error or stream_error,
+                    "key_id": scope["state"].get("api_key_id"),
+                }
+                if debug and body:
+                    fields["body"] = body.decode(errors="replace")
+                logger.log(level, "request", extra={"fields": fields})
             upstream_call.reset(call_token)
             request_id.reset(rid_token)
 
