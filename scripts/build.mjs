@@ -1,9 +1,11 @@
-// Bundles src/ and its runtime libraries into one file, so `npm create`
+// Bundles src/ and its runtime libraries into dist/, so `npm create`
 // installs a single package with no dependencies (as create-vite does).
+// dist/index.js is the entry; what a default run never calls (prompts, install,
+// deploy, --help) is in chunks beside it that src/cli.ts imports when needed.
 // Templates are precompiled here: the bundle carries the Handlebars runtime
 // only and parses no template when a user runs it.
 import { build } from "esbuild";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import Handlebars from "handlebars";
@@ -55,13 +57,16 @@ export function loadTemplates(featureId) {
 
 /**
  * The esbuild options of the published bundle. The benchmark's profile builds with these
- * too (unminified), so it measures what users run.
+ * too (unminified), so it measures what users run. `outfile` names the entry; the chunks
+ * go beside it (they must stay one folder below the package root: src/meta.ts reads
+ * ../package.json relative to the module).
  */
-export async function bundleOptions(overrides = {}) {
+export async function bundleOptions({ outfile = path.join(root, "dist/index.js"), ...overrides } = {}) {
   const contents = await precompiledTemplatesModule();
   return {
-    entryPoints: [path.join(root, "src/index.ts")],
-    outfile: path.join(root, "dist/index.js"),
+    entryPoints: { [path.basename(outfile, ".js")]: path.join(root, "src/index.ts") },
+    outdir: path.dirname(outfile),
+    splitting: true,
     bundle: true,
     platform: "node",
     target: "node20",
@@ -90,5 +95,7 @@ export async function bundleOptions(overrides = {}) {
 
 // Run as a script (npm run build), not when the benchmark imports the options.
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  // No chunk of an earlier build may linger: dist/ is published as it is.
+  rmSync(path.join(root, "dist"), { recursive: true, force: true });
   await build(await bundleOptions());
 }

@@ -1,19 +1,17 @@
-import * as p from "@clack/prompts";
 import { parseArgs } from "./args.js";
-import { DeployError, deployCommand, deployProject, failureDocument, printFailureOutput, rerunCommand, summaryLines, type DeploySummary } from "./deploy/index.js";
-import { askDeployWithClack, checkDeployFlags, extraRegions, resolveDeployOptions } from "./deploy/options.js";
-import { checkFlyctl, checkLogin } from "./deploy/steps.js";
-import { clackUi, plainUi } from "./deploy/ui.js";
+import type { DeployError, DeploySummary } from "./deploy/index.js";
+import { checkDeployFlags, extraRegions, resolveDeployOptions } from "./deploy/options.js";
 import { UserError } from "./errors.js";
-import { helpText } from "./help.js";
-import { initGit, installDependencies, type StepResult } from "./install.js";
+import type { StepResult } from "./install.js";
 import { GENERATOR } from "./meta.js";
 import { nextSteps, PORT, planProject } from "./plan.js";
-import { askWithClack } from "./prompts.js";
 import { jsonReport, planSummary, planTree } from "./report.js";
 import { resolveOptions, type Mode } from "./resolve.js";
 import { plainText } from "./text.js";
 import { checkTarget, writePlan } from "./write.js";
+
+/** What `--yes --no-install --no-git` never runs, loaded when it runs (see src/on-demand.ts). */
+const onDemand = () => import("./on-demand.js");
 
 /** A person can answer questions: both ends are terminals and this is not CI. */
 export function canAsk(env = process.env): boolean {
@@ -24,6 +22,7 @@ export function canAsk(env = process.env): boolean {
 export async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args.flags.has("help")) {
+    const { helpText } = await onDemand();
     console.log(helpText());
     return 0;
   }
@@ -32,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.command === "deploy") {
+    const { deployCommand } = await onDemand();
     return deployCommand(args, canAsk() && !args.flags.has("yes") && !args.flags.has("json"));
   }
 
@@ -40,14 +40,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   checkDeployFlags(args.deploy);
   if (dryRun && args.deploy.deploy) throw new UserError("--dry-run writes nothing, so there is nothing to deploy", "drop --deploy, or drop --dry-run");
   const interactive = canAsk() && !args.flags.has("yes") && !json;
-  const mode: Mode = interactive ? { kind: "ask", ask: askWithClack } : args.flags.has("yes") ? { kind: "defaults" } : { kind: "flags-only" };
+  // The questions, and the spinners and notes around them.
+  const prompts = interactive ? await onDemand() : undefined;
+  const p = prompts?.clack;
+  const mode: Mode = prompts ? { kind: "ask", ask: prompts.askWithClack } : args.flags.has("yes") ? { kind: "defaults" } : { kind: "flags-only" };
   // In --json mode stdout carries the document only; everything else goes to stderr. Plain
   // output never carries escape codes, whatever a child process (uv, pip, flyctl) printed.
   const say = (line: string) => (json ? process.stderr : process.stdout).write(`${plainText(line)}\n`);
 
-  if (interactive) p.intro(`${GENERATOR.name} ${GENERATOR.version}`);
+  p?.intro(`${GENERATOR.name} ${GENERATOR.version}`);
   const options = await resolveOptions(args.given, mode);
-  const deployOptions = await resolveDeployOptions(args.deploy, interactive && !dryRun ? askDeployWithClack(options.region) : undefined);
+  const deployOptions = await resolveDeployOptions(args.deploy, prompts && !dryRun ? prompts.askDeployWithClack(options.region) : undefined);
   // Extra regions are written into the project's README, and started by the deploy.
   const plan = planProject(options, { regions: extraRegions(deployOptions.regions, options.region) });
   const target = await checkTarget(plan, args.flags.has("force"));
@@ -64,12 +67,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  if (deployOptions.deploy) {
+  const deploy = deployOptions.deploy ? await onDemand() : undefined;
+  if (deploy) {
     // Fail before writing anything when flyctl or the login is missing.
+    const { checkFlyctl, checkLogin } = deploy;
     await checkLogin(await checkFlyctl(process.cwd(), process.env), process.env);
   }
 
-  const spinner = interactive ? p.spinner() : undefined;
+  const spinner = p?.spinner();
   spinner?.start("Writing the project");
   await writePlan(plan, target);
   spinner?.stop(`Wrote ${plan.files.length} files to ${options.directory}`);
@@ -85,12 +90,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (spinner) spinner.stop(result.note);
     else say(`${result.step}: ${result.note}`);
   };
-  if (options.install) await runStep("Installing Python dependencies", () => installDependencies(target.dir, options));
-  if (options.git) await runStep("Initialising git", () => initGit(target.dir));
+  if (options.install || options.git) {
+    const { initGit, installDependencies } = await onDemand();
+    if (options.install) await runStep("Installing Python dependencies", () => installDependencies(target.dir, options));
+    if (options.git) await runStep("Initialising git", () => initGit(target.dir));
+  }
 
   let deployed: DeploySummary | undefined;
   let deployFailure: DeployError | undefined;
-  if (deployOptions.deploy) {
+  if (deploy) {
+    const { clackUi, deployProject, plainUi, rerunCommand } = deploy;
     try {
       deployed = await deployProject({
         dir: target.dir,
@@ -103,7 +112,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         rerun: rerunCommand(target.dir, args.deploy),
       });
     } catch (error) {
-      if (!(error instanceof DeployError)) throw error;
+      if (!(error instanceof deploy.DeployError)) throw error;
       deployFailure = error;
     }
   }
@@ -114,22 +123,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   const chatPage = plan.features.includes("ui") ? `Then open http://127.0.0.1:${PORT}/ to chat with it.` : undefined;
   if (json) {
     const report = jsonReport({ ...plan, nextSteps: next }, { dryRun, directory: target.dir, overwritten: target.overwrites, steps });
-    const deploy = deployed ?? (deployFailure ? failureDocument(deployFailure) : undefined);
-    console.log(JSON.stringify({ ...report, ...(deployFailure ? { ok: false } : {}), ...(deploy ? { deploy } : {}) }, null, 2));
-  } else if (interactive) {
+    const document = deployed ?? (deployFailure ? deploy!.failureDocument(deployFailure) : undefined);
+    console.log(JSON.stringify({ ...report, ...(deployFailure ? { ok: false } : {}), ...(document ? { deploy: document } : {}) }, null, 2));
+  } else if (p) {
     p.note([...next, ...(chatPage ? ["", chatPage] : [])].join("\n"), "Next steps");
     p.log.message(`Re-create this project without questions:\n${plan.command}`);
-    if (deployed) p.note(summaryLines(deployed).join("\n"), "Deployed");
+    if (deployed) p.note(deploy!.summaryLines(deployed).join("\n"), "Deployed");
     if (!deployFailure) p.outro("Happy shipping!");
   } else {
     say("\nNext steps:");
     for (const step of next) say(`  ${step}`);
     if (chatPage) say(chatPage);
     say(`\nRe-create this project: ${plan.command}`);
-    if (deployed) for (const line of ["", ...summaryLines(deployed)]) say(line);
+    if (deployed) for (const line of ["", ...deploy!.summaryLines(deployed)]) say(line);
   }
   if (deployFailure) {
-    printFailureOutput(deployFailure);
+    deploy!.printFailureOutput(deployFailure);
     throw deployFailure;
   }
   return steps.some((s) => s.status === "failed") ? 1 : 0;
