@@ -148,6 +148,30 @@ export function nextSteps(options: ProjectOptions, outcome: Outcome = {}): strin
   return steps;
 }
 
+/** Primary collation weights of the characters paths are made of, in ICU's root order. */
+const PATH_ORDER = "_-./0123456789abcdefghijklmnopqrstuvwxyz";
+const PATH_CHARS = /^[A-Za-z0-9_./-]*$/;
+
+/**
+ * `a.localeCompare(b)` under the root and English collations, for paths of ASCII letters,
+ * digits and `_-./`: punctuation before digits before letters, letters case-insensitively,
+ * then lower case before upper case. The first localeCompare of a process loads ICU's
+ * collation data (~13 ms, as long as the rest of planning); other paths still use it.
+ */
+export function comparePaths(a: string, b: string): number {
+  if (!PATH_CHARS.test(a) || !PATH_CHARS.test(b)) return a.localeCompare(b);
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const difference = PATH_ORDER.indexOf(a[i]!.toLowerCase()) - PATH_ORDER.indexOf(b[i]!.toLowerCase());
+    if (difference !== 0) return Math.sign(difference);
+  }
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  for (let i = 0; i < length; i++) {
+    if (a[i] !== b[i]) return a[i] === a[i]!.toLowerCase() ? -1 : 1;
+  }
+  return 0;
+}
+
 /** Options in, every file and its content out. Pure: reads only the packaged templates. */
 export function planProject(options: ProjectOptions, given: PlanExtras = {}): Plan {
   // Known regions besides the primary one, each once, in the order given.
@@ -176,7 +200,7 @@ export function planProject(options: ProjectOptions, given: PlanExtras = {}): Pl
   return {
     options,
     features: features.map((f) => f.id),
-    files: [...files.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    files: [...files.values()].sort((a, b) => comparePaths(a.path, b.path)),
     nextSteps: nextSteps(options),
     command: commandLine(options, options.directory, extras),
   };

@@ -2,7 +2,7 @@ import { execa } from "execa";
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import type { ProjectOptions } from "../../src/options.js";
-import { planProject, type Plan } from "../../src/plan.js";
+import { comparePaths, planProject, type Plan } from "../../src/plan.js";
 import { PROVIDERS } from "../../src/providers.js";
 import { resolveOptions } from "../../src/resolve.js";
 
@@ -117,5 +117,35 @@ describe("packageNameFor", () => {
     expect(packageNameFor("openai", ["openai==3.57.0"])).toBe("openai-app");
     expect(packageNameFor("pydantic-settings", ["pydantic_settings==2"])).toBe("pydantic-settings-app");
     expect(packageNameFor("uvicorn", ["uvicorn[standard]==0.54.0"])).toBe("uvicorn-app");
+  });
+});
+
+describe("comparePaths", () => {
+  const localeOrder = (a: string, b: string) => Math.sign(a.localeCompare(b, "en"));
+
+  it("orders paths as localeCompare does, without loading ICU's collation", () => {
+    // Random names over the characters of paths, short and from a small alphabet too, so
+    // that prefixes, ties and case-only differences come up often.
+    let seed = 1;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const name = (alphabet: string) => Array.from({ length: random(8) }, () => alphabet[random(alphabet.length)]).join("");
+    for (let i = 0; i < 50_000; i++) {
+      const alphabet = i % 2 ? "_-./0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" : "aAbB._-/0";
+      const a = name(alphabet);
+      const b = i % 3 ? name(alphabet) : a.slice(0, 3) + name(alphabet);
+      expect(comparePaths(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(localeOrder(a, b));
+    }
+  });
+
+  it("sorts every plan's files as localeCompare would", async () => {
+    for (const given of [...matrix, { features: Object.fromEntries(["ui", "github-actions", "gateway", "tools", "mcp", "ratelimit", "auth", "observability"].map((id) => [id, true])) }]) {
+      const paths = (await planFor(given)).files.map((f) => f.path);
+      expect(paths).toEqual([...paths].sort((a, b) => a.localeCompare(b, "en")));
+    }
+  });
+
+  it("falls back to localeCompare for other characters", () => {
+    expect(comparePaths("é", "f")).toBe(Math.sign("é".localeCompare("f")));
+    expect(comparePaths("a b", "a-b")).toBe(Math.sign("a b".localeCompare("a-b")));
   });
 });
