@@ -1,13 +1,13 @@
-import { Document } from "yaml";
 import type { TemplateContext } from "../context.js";
 import { GITHUB_ACTIONS } from "../versions.js";
+import { toYaml, type YamlValue } from "../yaml.js";
 import type { Feature } from "./types.js";
 
 /** The secret the deploy job reads; `flyctl` authenticates with it. */
 export const FLY_TOKEN_SECRET = "FLY_API_TOKEN";
 export const WORKFLOW_PATH = ".github/workflows/ci.yml";
 
-type Step = Record<string, unknown>;
+type Step = { [key: string]: YamlValue };
 
 /** Lint and test, with uv or with a pip virtualenv: the same commands as the project's README. */
 function testSteps(context: TemplateContext): Step[] {
@@ -35,7 +35,7 @@ function testSteps(context: TemplateContext): Step[] {
 }
 
 /** The workflow as a plain object: tests on pushes and pull requests, a deploy of the default branch. */
-export function workflow(context: TemplateContext): Record<string, unknown> {
+export function workflow(context: TemplateContext): { [key: string]: YamlValue } {
   const token = `\${{ secrets.${FLY_TOKEN_SECRET} }}`;
   const hasToken = "steps.token.outputs.present == 'true'";
   return {
@@ -94,16 +94,22 @@ export function workflow(context: TemplateContext): Record<string, unknown> {
   };
 }
 
-/** The workflow file: the object above as YAML, with a header saying where it came from. */
-export function workflowYaml(context: TemplateContext): string {
-  const doc = new Document(workflow(context));
-  doc.commentBefore = [
+/** The header of the workflow file: where it came from and what it does. */
+export function workflowComment(context: TemplateContext): string {
+  return [
     ` CI/CD for ${context.appName}, written by ${context.generator.name} ${context.generator.version} (see docs/ci.md).`,
     " test:   ruff and pytest on every push to main and every pull request.",
     ` deploy: after the tests pass on main, \`flyctl deploy --remote-only\` with the ${FLY_TOKEN_SECRET} secret.`,
   ].join("\n");
-  // lineWidth 0: never fold long lines (expressions stay on one line); `pull_request:` with no value.
-  return doc.toString({ lineWidth: 0, nullStr: "" });
+}
+
+/**
+ * The workflow file: the object above as YAML, with the header. src/yaml.ts writes what the
+ * `yaml` library's Document would with `{ lineWidth: 0, nullStr: "" }` (never fold long lines,
+ * so expressions stay on one line; `pull_request:` with no value), without loading it.
+ */
+export function workflowYaml(context: TemplateContext): string {
+  return toYaml(workflow(context), workflowComment(context));
 }
 
 export const githubActions: Feature = {
