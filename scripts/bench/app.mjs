@@ -191,7 +191,14 @@ export async function appBenchmarks({ quick, deadline }) {
   try {
     // --- throughput: each endpoint against the bare ASGI ceiling. Both servers run at once and
     // are measured in alternation (A B A B), so a change in machine load hits both alike.
+    // Two references on the same uvicorn and flags: the bare ASGI ceiling, and a one-route FastAPI
+    // app (the framework floor: what any FastAPI route costs). The generated app turns uvicorn's
+    // access log off itself (its own log line replaces it, and /healthz is not logged), so the
+    // ceiling is measured twice: with the same flags as the app (uvicorn logs each request) and
+    // with --no-access-log, the strict ceiling.
     const bare = await start({ appPath: "bare_asgi:app", appDir: BARE_APP_DIR });
+    const bareQuiet = await start({ appPath: "bare_asgi:app", appDir: BARE_APP_DIR, flags: [...flags, "--no-access-log"] });
+    const floor = await start({ appPath: "minimal_fastapi:app", appDir: BARE_APP_DIR, flags: [...flags, "--no-access-log"] });
     const mock = await start({ env: { ...APP_ENV, MOCK_TOKEN_DELAY: "0" } }); // the mock's pacing off: measure the app
     const app = await start({ env: upstreamEnv(upstream.baseUrl) });
     await upstream.configure({ tokens: 16, intervalMs: 0, firstTokenMs: 0 });
@@ -223,6 +230,10 @@ export async function appBenchmarks({ quick, deadline }) {
     const get = (server, path) => ({ server, path, method: "GET" });
     const post = (server, path) => ({ server, path, method: "POST", body: CHAT_BODY });
     [result.throughput.appHealth, result.throughput.bareHealth] = await pair("/healthz vs bare GET", get(mock, "/healthz"), get(bare, "/healthz"));
+    [result.throughput.appHealthStrict, result.throughput.bareQuietHealth] = await pair("/healthz vs bare GET without access log", get(mock, "/healthz"), get(bareQuiet, "/healthz"));
+    [result.throughput.floorHealth, result.throughput.bareQuietHealth2] = await pair("one-route FastAPI vs bare GET without access log", get(floor, "/healthz"), get(bareQuiet, "/healthz"));
+    await bareQuiet.stop();
+    await floor.stop();
     [result.throughput.mockChat, result.throughput.bareChat] = await pair("/v1/chat (mock) vs bare POST", post(mock, "/v1/chat"), post(bare, "/v1/chat"));
     [result.throughput.upstreamChat] = await pair("/v1/chat (upstream) vs bare POST", post(app, "/v1/chat"), post(bare, "/v1/chat"));
     await bare.stop();
@@ -250,7 +261,7 @@ export async function appBenchmarks({ quick, deadline }) {
       dir: project.dir,
       flags,
       upstream,
-      levels: quick ? [500] : [500, 1000, 1500],
+      levels: quick ? [1000] : [500, 1000, 1500],
       deadline,
       nofile,
       quick,
