@@ -39,7 +39,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const dryRun = args.flags.has("dry-run");
   checkDeployFlags(args.deploy);
   if (dryRun && args.deploy.deploy) throw new UserError("--dry-run writes nothing, so there is nothing to deploy", "drop --deploy, or drop --dry-run");
-  const interactive = canAsk() && !args.flags.has("yes") && !json;
+  // canAsk() last: with --yes or --json it would set up process.stdin for nothing.
+  const interactive = !args.flags.has("yes") && !json && canAsk();
   // The questions, and the spinners and notes around them.
   const prompts = interactive ? await onDemand() : undefined;
   const p = prompts?.clack;
