@@ -9,7 +9,8 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -76,7 +77,7 @@ class InferenceError(Exception):
 
 
 class ChatProvider(Protocol):
-    def stream(self, chat: ChatRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, chat: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """Yields `Delta` events, then one `Done`; raises `InferenceError`."""
         ...
 
@@ -88,16 +89,17 @@ async def complete(provider: ChatProvider, chat: ChatRequest) -> ChatResponse:
     gap between two chunks rather than the time to generate the whole answer.
     """
     parts: list[str] = []
-    async for event in provider.stream(chat):
-        if isinstance(event, Delta):
-            parts.append(event.text)
-        else:
-            return ChatResponse(
-                text="".join(parts),
-                finish_reason=event.finish_reason,
-                usage=event.usage,
-                model=event.model,
-            )
+    async with aclosing(provider.stream(chat)) as events:
+        async for event in events:
+            if isinstance(event, Delta):
+                parts.append(event.text)
+            else:
+                return ChatResponse(
+                    text="".join(parts),
+                    finish_reason=event.finish_reason,
+                    usage=event.usage,
+                    model=event.model,
+                )
     raise InferenceError("upstream_error", "The provider's answer ended unexpectedly.")
 
 
@@ -108,7 +110,7 @@ class MockProvider:
         self._model = model
         self._token_delay = token_delay
 
-    async def stream(self, chat: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, chat: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         prompt = next((m.content for m in reversed(chat.messages) if m.role == "user"), "")
         words = re.findall(r"\S+\s*", prompt)
         limit = len(words) if chat.max_tokens is None else min(chat.max_tokens, len(words))
@@ -151,14 +153,17 @@ class OpenAICompatibleProvider:
         self._max_retries = settings.max_retries
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
 
-    async def stream(self, chat: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, chat: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """One attempt, and more while nothing was sent yet and a retry may help."""
         for attempt in range(self._max_retries + 1):
             started = False
             try:
-                async for event in self._attempt(chat):
-                    started = True
-                    yield event
+                # Closed here, not later by the garbage collector, when the client leaves
+                # between two events: that closes the upstream response at once.
+                async with aclosing(self._attempt(chat)) as events:
+                    async for event in events:
+                        started = True
+                        yield event
                 return
             except InferenceError as exc:
                 wait = (
@@ -169,7 +174,7 @@ class OpenAICompatibleProvider:
                 logger.info("retrying in %.2f s after %s", wait, exc.code)
                 await asyncio.sleep(wait)
 
-    async def _attempt(self, chat: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def _attempt(self, chat: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         call = upstream_call.get()
         if call is not None:
             call.attempts += 1
@@ -198,19 +203,20 @@ class OpenAICompatibleProvider:
             async with request as response:
                 if call is not None:
                     call.status = response.status_code
-                async for chunk in _sse_data(response.iter_lines()):
-                    if chunk.get("error"):  # a provider's mid-stream failure
-                        raise _StreamError(chunk["error"])
-                    model = chunk.get("model") or model
-                    if chunk.get("usage"):
-                        usage = Usage.model_validate(chunk["usage"])
-                    if not chunk.get("choices"):  # the usage chunk carries no choice
-                        continue
-                    choice = chunk["choices"][0]
-                    if text := (choice.get("delta") or {}).get("content"):
-                        yield Delta(text=text)
-                    if choice.get("finish_reason") is not None:
-                        finish_reason = choice["finish_reason"]
+                async with aclosing(_sse_data(response.iter_lines())) as chunks:
+                    async for chunk in chunks:
+                        if chunk.get("error"):  # a provider's mid-stream failure
+                            raise _StreamError(chunk["error"])
+                        model = chunk.get("model") or model
+                        if chunk.get("usage"):
+                            usage = Usage.model_validate(chunk["usage"])
+                        if not chunk.get("choices"):  # the usage chunk carries no choice
+                            continue
+                        choice = chunk["choices"][0]
+                        if text := (choice.get("delta") or {}).get("content"):
+                            yield Delta(text=text)
+                        if choice.get("finish_reason") is not None:
+                            finish_reason = choice["finish_reason"]
         # Errors opening the stream come as openai's errors, while reading it as httpx2's.
         except (openai.APIError, httpx2.HTTPError, httpx2.StreamError) as exc:
             raise self._record(self._translate(exc), exc) from exc
@@ -288,7 +294,7 @@ class _StreamError(Exception):
         super().__init__(self.message)
 
 
-async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
+async def _sse_data(lines: AsyncIterator[str]) -> AsyncGenerator[dict[str, Any], None]:
     """The JSON `data` of each Server-Sent Event, up to `[DONE]`; comments and other
     fields are skipped, and data split over several lines is joined as the spec says."""
     data: list[str] = []
