@@ -177,6 +177,9 @@ describe(`disconnect storm: ${STORM} clients leave mid-stream`, () => {
     const baseline = await metricsOf(app);
     await storm();
     await storm();
+    // The tasks of requests that just ended finish within moments; a leaked one never does.
+    const tasksBefore = baseline.get("asyncio_tasks")!;
+    await eventually(async () => (await metricsOf(app)).get("asyncio_tasks")!, (n) => n <= tasksBefore, 5_000, "asyncio tasks after the storms");
     const after = await metricsOf(app);
     const rss = (m: Map<string, number>) => m.get("process_resident_memory_bytes")! / 2 ** 20;
     const figures = { rssBeforeMiB: rss(baseline).toFixed(1), rssAfterMiB: rss(after).toFixed(1), tasksBefore: baseline.get("asyncio_tasks"), tasksAfter: after.get("asyncio_tasks") };
