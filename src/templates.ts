@@ -22,11 +22,15 @@ export const RENAMES: Record<string, string> = {
   _github: ".github",
 };
 
+/** What Python tools leave behind when run inside templates/: never part of a project. */
+const TOOL_CACHES = new Set(["__pycache__", ".ruff_cache", ".pytest_cache", ".mypy_cache"]);
+
 /** Every file of one feature folder: its source path, output path, and whether it is a template. */
 export function listTemplateFiles(featureDir: string): { source: string; path: string; rendered: boolean }[] {
   const files: { source: string; path: string; rendered: boolean }[] = [];
   const walk = (rel: string) => {
     for (const entry of readdirSync(path.join(featureDir, rel)).sort()) {
+      if (TOOL_CACHES.has(entry)) continue;
       const relPath = rel ? `${rel}/${entry}` : entry;
       if (statSync(path.join(featureDir, relPath)).isDirectory()) {
         walk(relPath);

@@ -1,5 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { pythonString, render, shellWord, tomlString } from "../../src/render.js";
+import { listTemplateFiles } from "../../src/templates.js";
 
 describe("escaping per target format", () => {
   const nasty = `a"b\\c'd\n$(rm -rf ~)\u0007`;
@@ -27,5 +31,25 @@ describe("escaping per target format", () => {
   it("templates fail loudly on an unknown variable instead of printing nothing", () => {
     expect(() => render("{{missing}}", {}, "t1")).toThrow(/missing/);
     expect(render("name = {{toml name}}", { name: 'x"y' }, "t2")).toBe('name = "x\\"y"');
+  });
+});
+
+describe("template listing", () => {
+  it("leaves out the caches Python tools write when run inside templates/", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "cff-templates-"));
+    try {
+      for (const cache of ["__pycache__", ".ruff_cache", ".pytest_cache", ".mypy_cache"]) {
+        mkdirSync(path.join(dir, "app", cache), { recursive: true });
+        writeFileSync(path.join(dir, "app", cache, "stale"), "x");
+      }
+      writeFileSync(path.join(dir, "app", "main.py.hbs"), "app = 1\n");
+      writeFileSync(path.join(dir, "_gitignore"), ".venv/\n");
+      expect(listTemplateFiles(dir)).toEqual([
+        { source: "_gitignore", path: ".gitignore", rendered: false },
+        { source: "app/main.py.hbs", path: "app/main.py", rendered: true },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
