@@ -41,7 +41,11 @@ export function optionRows(): { flag: string; description: string; default: stri
 }
 
 export function helpText(): string {
-  const pad = (s: string) => s.padEnd(28);
+  const commandFlag = (f: (typeof COMMAND_FLAGS)[number]) => ("short" in f ? `-${f.short}, --${f.flag}` : `    --${f.flag}`);
+  // The descriptions start in one column, two spaces after the longest flag.
+  const flags = [...optionRows(), ...deployOptionRows()].map((row) => row.flag).concat(COMMAND_FLAGS.map(commandFlag));
+  const width = Math.max(...flags.map((flag) => flag.length)) + 2;
+  const pad = (s: string) => s.padEnd(width);
   const lines = [
     `${GENERATOR.name} ${GENERATOR.version}: a streaming FastAPI AI API with offloaded inference, ready for Fly.io`,
     "",
@@ -62,10 +66,7 @@ export function helpText(): string {
     lines.push(`  ${pad(row.flag)}${row.description}${row.default ? ` (default: ${row.default})` : ""}`);
   }
   lines.push("", "Command options:");
-  for (const f of COMMAND_FLAGS) {
-    const flag = "short" in f ? `-${f.short}, --${f.flag}` : `    --${f.flag}`;
-    lines.push(`  ${pad(flag)}${f.description}`);
-  }
+  for (const f of COMMAND_FLAGS) lines.push(`  ${pad(commandFlag(f))}${f.description}`);
   lines.push(
     "",
     "In a terminal, questions are asked for what the flags leave open. Without one (or with CI=true)",

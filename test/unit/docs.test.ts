@@ -13,6 +13,14 @@ describe("docs/options.md", () => {
     expect(await fs.readFile(reference, "utf8")).toBe(expected);
   });
 
+  it("--help sets every flag apart from its description", () => {
+    const help = helpText().split("\n");
+    for (const row of optionRows()) {
+      const line = help.find((l) => l.startsWith(`  ${row.flag}`));
+      expect(line?.slice(2 + row.flag.length), row.flag).toMatch(/^ {2,}\S/);
+    }
+  });
+
   it("documents exactly the flags --help shows", () => {
     const help = helpText();
     for (const row of optionRows()) {
