@@ -42,10 +42,8 @@ export interface TemplateContext {
   features: Record<string, boolean>;
   /** Ids of the optional features this project has. */
   enabledFeatures: string[];
-  /** Modules of app/routes/ whose `router` main.py includes, sorted (for the import line). */
+  /** Modules of app/routes/ whose `router` main.py includes, in feature order (health first): the order routes are matched in. */
   routers: string[];
-  /** The same, in feature order (health first): the order routes are matched in. */
-  routerOrder: string[];
   /** Modules of app/ whose `setup(app)` create_app() calls, in feature order. */
   setups: string[];
   /** Paths every feature serves without an API key, sorted. */
