@@ -2,6 +2,29 @@
 import http from "node:http";
 import { log, quantile, median, sleep } from "./util.mjs";
 
+/** A POST of `payload` (JSON) that asks for an event stream. */
+function postStream(url, payload, agent) {
+  return http.request(url, {
+    method: "POST",
+    agent,
+    headers: { "content-type": "application/json", accept: "text/event-stream", "content-length": Buffer.byteLength(payload) },
+  });
+}
+
+/** Calls `onBlock` with each SSE block (the text between two blank lines) of a response. */
+function onSseBlocks(res, onBlock) {
+  let buffer = "";
+  res.setEncoding("utf8");
+  res.on("data", (text) => {
+    buffer += text;
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) !== -1) {
+      onBlock(buffer.slice(0, cut));
+      buffer = buffer.slice(cut + 2);
+    }
+  });
+}
+
 /**
  * One streaming request. `isToken(block)` says whether an SSE block carries a token,
  * `isError(block)` whether it reports an error. Resolves to
@@ -14,7 +37,6 @@ export function streamOnce({ url, body, agent, isToken, isError = () => false, t
     let ttft = NaN;
     let tokens = 0;
     let error = null;
-    let buffer = "";
     let settled = false;
     const finish = (err) => {
       if (settled) return;
@@ -22,29 +44,18 @@ export function streamOnce({ url, body, agent, isToken, isError = () => false, t
       clearTimeout(timer);
       resolve({ ttft, total: performance.now() - start, tokens, error: err ?? error });
     };
-    const req = http.request(url, {
-      method: "POST",
-      agent,
-      headers: { "content-type": "application/json", accept: "text/event-stream", "content-length": Buffer.byteLength(payload) },
-    });
+    const req = postStream(url, payload, agent);
     const timer = setTimeout(() => {
       req.destroy();
       finish("timeout");
     }, timeoutMs);
     req.on("response", (res) => {
       if (res.statusCode !== 200) error = `HTTP ${res.statusCode}`;
-      res.setEncoding("utf8");
-      res.on("data", (text) => {
-        buffer += text;
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) !== -1) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          if (isToken(block)) {
-            if (tokens === 0) ttft = performance.now() - start;
-            tokens++;
-          } else if (isError(block)) error = block.slice(0, 200);
-        }
+      onSseBlocks(res, (block) => {
+        if (isToken(block)) {
+          if (tokens === 0) ttft = performance.now() - start;
+          tokens++;
+        } else if (isError(block)) error = block.slice(0, 200);
       });
       res.on("end", () => finish());
       res.on("error", (e) => finish(String(e)));
@@ -96,28 +107,16 @@ export async function holdStreams({ url, body, isToken, isError, target, perTick
   const openOne = () => {
     const s = { tokens: 0, error: null, status: 0, firstTokenAt: NaN, start: performance.now(), req: null, ended: false };
     const payload = JSON.stringify(body);
-    const req = http.request(url, {
-      method: "POST",
-      agent,
-      headers: { "content-type": "application/json", accept: "text/event-stream", "content-length": Buffer.byteLength(payload) },
-    });
+    const req = postStream(url, payload, agent);
     s.req = req;
-    let buffer = "";
     req.on("response", (res) => {
       s.status = res.statusCode;
       if (res.statusCode !== 200) s.error = `HTTP ${res.statusCode}`;
-      res.setEncoding("utf8");
-      res.on("data", (text) => {
-        buffer += text;
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) !== -1) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          if (isToken(block)) {
-            if (s.tokens === 0) s.firstTokenAt = performance.now() - s.start;
-            s.tokens++;
-          } else if (isError?.(block)) s.error ??= block.slice(0, 200);
-        }
+      onSseBlocks(res, (block) => {
+        if (isToken(block)) {
+          if (s.tokens === 0) s.firstTokenAt = performance.now() - s.start;
+          s.tokens++;
+        } else if (isError?.(block)) s.error ??= block.slice(0, 200);
       });
       res.on("end", () => {
         s.ended = true;
