@@ -14,11 +14,16 @@ const root = path.resolve(import.meta.dirname, "..");
 
 /** The templates/ folder as a module: every file precompiled, with the loadTemplates() of src/templates.ts. */
 async function precompiledTemplatesModule() {
-  // The listing rules live in src/templates.ts; bundle that module to read them. One folder
-  // below the root, like src/ and dist/, so its package.json lookup works.
+  // The listing rules live in src/templates.ts and the compile options in src/render.ts;
+  // bundle them to read them. One folder below the root, like src/ and dist/, so the
+  // package.json lookup of the bundled code works.
   const listingModule = path.join(root, ".cache/templates-listing.mjs");
   await build({
-    entryPoints: [path.join(root, "src/templates.ts")],
+    stdin: {
+      contents: 'export { listTemplateFiles } from "./src/templates.ts"; export { COMPILE_OPTIONS } from "./src/render.ts";',
+      resolveDir: root,
+      loader: "ts",
+    },
     outfile: listingModule,
     bundle: true,
     platform: "node",
@@ -26,7 +31,7 @@ async function precompiledTemplatesModule() {
     packages: "external",
     logLevel: "warning",
   });
-  const { listTemplateFiles } = await import(pathToFileURL(listingModule).href);
+  const { listTemplateFiles, COMPILE_OPTIONS } = await import(pathToFileURL(listingModule).href);
 
   const templatesDir = path.join(root, "templates");
   const entries = readdirSync(templatesDir)
@@ -35,7 +40,7 @@ async function precompiledTemplatesModule() {
       const dir = path.join(templatesDir, feature);
       const files = listTemplateFiles(dir).map(({ source, path: outPath, rendered }) => {
         const text = readFileSync(path.join(dir, source), "utf8");
-        const body = rendered ? Handlebars.precompile(text, { noEscape: true, strict: true }) : JSON.stringify(text);
+        const body = rendered ? Handlebars.precompile(text, COMPILE_OPTIONS) : JSON.stringify(text);
         return `[${JSON.stringify(outPath)}, ${rendered}, ${body}]`;
       });
       return `${JSON.stringify(feature)}: [\n${files.join(",\n")}\n]`;
