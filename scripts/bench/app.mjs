@@ -1,6 +1,7 @@
 // The generated app: throughput against a bare ASGI ceiling, streaming overhead against the
 // upstream itself, and how many slow streams one worker holds.
 import http from "node:http";
+import path from "node:path";
 import { describeStreams, holdStreams, runConcurrent, streamOnce } from "./streams.mjs";
 import { measureThroughput, findWrk } from "./load.mjs";
 import { BARE_APP_DIR, prepareProject, productionUvicornFlags, serve } from "./python.mjs";
@@ -172,6 +173,24 @@ async function capacity({ dir, flags, upstream, levels, deadline, nofile, quick 
   return out;
 }
 
+/**
+ * CPU per request of each app called directly in one process (scripts/bench/inprocess.py): no
+ * kernel, no load generator sharing the cores, so the figures are steadier than the socket ones.
+ */
+function inProcessCosts(dir) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8" };
+  const probe = run(path.join(dir, ".venv", "bin", "python"), [path.join(BARE_APP_DIR, "inprocess.py")], { cwd: dir, env, timeoutMs: 120_000 });
+  const line = probe.stdout.trim().split("\n").pop() ?? "";
+  try {
+    const costs = JSON.parse(line);
+    log(`in process: /healthz ${costs.healthz} µs (one-route FastAPI ${costs.oneRouteFastapi} µs), stream open ${costs.stream1} µs, ${costs.perToken} µs a token`);
+    return costs;
+  } catch {
+    log(`in process: the probe failed (${(probe.stderr || probe.stdout).trim().split("\n").pop()})`);
+    return null;
+  }
+}
+
 export async function appBenchmarks({ quick, deadline }) {
   const project = prepareProject("default");
   const flags = productionUvicornFlags(project.dir);
@@ -238,6 +257,9 @@ export async function appBenchmarks({ quick, deadline }) {
     [result.throughput.upstreamChat] = await pair("/v1/chat (upstream) vs bare POST", post(app, "/v1/chat"), post(bare, "/v1/chat"));
     await bare.stop();
     await mock.stop();
+
+    // --- the same costs without sockets: each app called directly in one process.
+    result.inProcess = inProcessCosts(project.dir);
 
     // --- streaming overhead through the app vs straight from the upstream.
     const levels = quick

@@ -384,6 +384,31 @@ export function renderMarkdown(results) {
       ),
       "",
     );
+    const ip = a.inProcess;
+    if (ip) {
+      const us = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} µs` : "n/a");
+      out.push(
+        "### In process: CPU per request without sockets",
+        "",
+        "`scripts/bench/inprocess.py` calls each ASGI app directly in one process (the project's Python, uvloop), with the",
+        "app's own shared openai client and an httpx2 `MockTransport` in place of the network: no kernel and no load",
+        "generator on the same cores, so these move less with machine load than the figures above. A stream's cost is",
+        "measured with 1 and with 33 tokens from the upstream; the difference is the cost of relaying one token.",
+        "",
+        table(
+          ["Request", "CPU / request", "× bare ASGI"],
+          [
+            ["bare ASGI `GET /healthz`", us(ip.bareAsgi), "1×"],
+            ["one-route FastAPI `GET /healthz` (framework floor)", us(ip.oneRouteFastapi), `${Math.round(ip.oneRouteFastapi / ip.bareAsgi)}×`],
+            ["`GET /healthz`", us(ip.healthz), `${Math.round(ip.healthz / ip.bareAsgi)}×`],
+            ["`POST /v1/chat/stream`, 1 token", us(ip.stream1), ""],
+            ["`POST /v1/chat/stream`, 33 tokens", us(ip.stream33), ""],
+            ["one more token relayed", us(ip.perToken), ""],
+          ],
+        ),
+        "",
+      );
+    }
     if (a.streaming?.length) {
       const shape = a.streamShape;
       out.push(
