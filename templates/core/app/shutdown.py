@@ -13,10 +13,14 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from types import FrameType
+from typing import TypeVar, cast
 
 from app.inference import InferenceError
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_END = object()
 
 
 def shutting_down() -> InferenceError:
@@ -49,6 +53,7 @@ class Drain:
 
         Wrap single awaits (the next event of a stream), never a `yield`: the deadline
         cancels whatever the block awaits, so the provider closes its upstream request.
+        For a stream, `until_deadline()` does this for each event.
         """
         timeout = asyncio.timeout_at(self._deadline)  # a loop time, not a delay
         try:
@@ -62,6 +67,16 @@ class Drain:
             if timeout.expired():
                 raise shutting_down() from exc
             raise
+
+    async def until_deadline(self, events: AsyncIterator[T]) -> AsyncIterator[T]:
+        """The events of a stream, each wait for the next one `bounded()`: past the shutdown
+        deadline this raises `shutting_down`, and the stream can still send a last event."""
+        while True:
+            async with self.bounded():
+                event = await anext(events, _END)
+            if event is _END:
+                return
+            yield cast(T, event)
 
 
 @contextmanager

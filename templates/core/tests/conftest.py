@@ -1,13 +1,16 @@
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.lifecycle import lifespan_hooks
 from app.main import create_app
 from tests.fake_upstream import FakeUpstream
-from tests.support import TEST_KEY, make_settings, serve
+from tests.support import TEST_KEY, Stopping, make_settings, serve
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +66,19 @@ def upstream_app(upstream_settings: Settings, upstream: FakeUpstream) -> FastAPI
 def upstream_client(upstream_app: FastAPI) -> Iterator[TestClient]:
     with TestClient(upstream_app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def stopping(upstream_settings: Settings, upstream: FakeUpstream) -> Iterator[Stopping]:
+    """The app calling the fake upstream, served live, with a 0.5 s SHUTDOWN_GRACE."""
+    app = create_app(upstream_settings.model_copy(update={"shutdown_grace": 0.5}))
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    @asynccontextmanager
+    async def remember_loop(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+        loops.append(asyncio.get_running_loop())
+        yield
+
+    lifespan_hooks(app).append(remember_loop)
+    with serve(app) as url:
+        yield Stopping(app, url, loops[0])

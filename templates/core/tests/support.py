@@ -1,5 +1,7 @@
-"""Helpers for the tests: settings, an SSE parser, uvicorn servers run in a thread."""
+"""Helpers for the tests: settings, an SSE parser, uvicorn servers run in a thread, and a
+way to start an app's graceful shutdown."""
 
+import asyncio
 import json
 import socket
 import threading
@@ -10,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import uvicorn
+from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from app.config import Settings
+from app.shutdown import Drain
 
 TEST_KEY = "sk-test-0123456789abcdef"
 
@@ -93,3 +97,14 @@ def serve(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on") -> Iterator[st
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+class Stopping:
+    """A live app whose graceful shutdown the test starts, as the stop signal would."""
+
+    def __init__(self, app: FastAPI, url: str, loop: asyncio.AbstractEventLoop) -> None:
+        self.app, self.url, self.loop = app, url, loop
+
+    def begin(self) -> None:
+        drain: Drain = self.app.state.drain
+        self.loop.call_soon_threadsafe(drain.begin)

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.main import create_app
 from app.routes import gateway
 from tests.fake_upstream import FakeUpstream
-from tests.support import TEST_KEY, iter_events, make_settings, parse_events, serve
+from tests.support import TEST_KEY, Stopping, iter_events, make_settings, parse_events, serve
 
 MESSAGES = [{"role": "user", "content": "hello there"}]
 CHAT = {"model": "test-model", "messages": MESSAGES}
@@ -389,6 +389,27 @@ def test_pings_keep_a_quiet_stream_alive(
         after = [event.data for event in events if event.comment is None]
     assert content([json.loads(data) for data in before]) == "Hello"
     assert after[-1] == "[DONE]"
+
+
+def test_an_open_stream_ends_with_an_error_object_when_the_server_stops(
+    stopping: Stopping, upstream: FakeUpstream
+) -> None:
+    upstream.script.hold_after = 1  # never released: only the shutdown deadline ends it
+    with (
+        httpx2.Client(timeout=5) as http,
+        http.stream("POST", f"{stopping.url}/v1/chat/completions", json=STREAM) as response,
+    ):
+        events = iter_events(response.iter_lines())
+        assert "chat.completion.chunk" in (next(events).data or "")
+        stopping.begin()
+        rest = [event.data for event in events if event.comment is None]
+        refused = http.post(f"{stopping.url}/v1/chat/completions", json=STREAM)
+    assert rest, "the stream ended with no last event"
+    assert json.loads(rest[-1] or "")["error"]["code"] == "shutting_down"
+    assert_openai_error(refused, 503)
+    assert refused.json()["error"]["code"] == "shutting_down"
+    assert refused.headers["retry-after"] == "1"
+    assert upstream.disconnected.wait(timeout=5)  # the upstream request was closed
 
 
 def test_settings_accept_gateway_models_from_the_environment(

@@ -58,12 +58,7 @@ async def chat_stream(events: UpstreamEvents, drain: DrainDep) -> AsyncIterable[
     stops, an open stream gets `SHUTDOWN_GRACE` seconds, then ends with `shutting_down`.
     """
     try:
-        while True:
-            # Only the wait for the next event is bounded, never the `yield`.
-            async with drain.bounded():
-                event = await anext(events, None)
-            if event is None:
-                break
+        async for event in drain.until_deadline(events):
             name = "delta" if isinstance(event, Delta) else "done"
             yield ServerSentEvent(event=name, data=event)
     except InferenceError as exc:

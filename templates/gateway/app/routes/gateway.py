@@ -28,9 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
-from app.deps import OpenAIClientDep, ProviderDep, SettingsDep
-from app.inference import ChatProvider, complete
+from app.deps import DrainDep, OpenAIClientDep, ProviderDep, SettingsDep
+from app.inference import ChatProvider, InferenceError, complete
 from app.schemas import ChatMessage, ChatRequest, Delta, Done
+from app.shutdown import Drain, shutting_down
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,11 @@ def upstream_error(exc: Exception, settings: Settings) -> UpstreamError:
 UPSTREAM_ERRORS = (openai.APIError, httpx2.HTTPError, httpx2.StreamError)
 
 
+def shutdown_error(exc: InferenceError) -> dict[str, Any]:
+    """`shutting_down` as an OpenAI `error` object: the client should retry the request."""
+    return {"message": exc.message, "type": "api_error", "param": None, "code": exc.code}
+
+
 class EventStream(EventSourceResponse):
     """Sends Server-Sent Events as they come, with a `: ping` comment after a silence.
 
@@ -247,13 +253,19 @@ async def create_chat_completion(
     settings: SettingsDep,
     client: OpenAIClientDep,
     provider: ProviderDep,
+    drain: DrainDep,
 ) -> Response:
     """OpenAI's chat completions API, answered by the configured provider with the server's key."""
+    if drain.draining:  # the server is stopping: the client retries on another Machine
+        refusal = shutting_down()
+        return error_response(
+            503, refusal.message, "api_error", code=refusal.code, headers={"Retry-After": "1"}
+        )
     model = check_model(body, settings)
     if isinstance(model, JSONResponse):
         return model
     if client is None:
-        return await mock_completion(body, model, provider)
+        return await mock_completion(body, model, provider, drain)
 
     payload = body.model_dump(exclude_unset=True) | {"model": model}
     try:
@@ -270,18 +282,24 @@ async def create_chat_completion(
         )
     except UPSTREAM_ERRORS as exc:
         return upstream_error(exc, settings).response()
-    return EventStream(relay(stream, settings), on_close=stream.close)
+    return EventStream(relay(stream, settings, drain), on_close=stream.close)
 
 
-async def relay(stream: AsyncStream[object], settings: Settings) -> AsyncIterator[ServerSentEvent]:
-    """The provider's chunks as they come; a failure midway ends with an `error` object."""
+async def relay(
+    stream: AsyncStream[object], settings: Settings, drain: Drain
+) -> AsyncIterator[ServerSentEvent]:
+    """The provider's chunks as they come; a failure midway, or the server stopping past
+    SHUTDOWN_GRACE, ends the stream with an `error` object."""
     try:
         # Leaving this block closes the upstream response, also when the client goes away.
         async with stream:
-            async for chunk in stream:
+            async for chunk in drain.until_deadline(aiter(stream)):
                 yield data(chunk)
     except UPSTREAM_ERRORS as exc:
         yield data({"error": upstream_error(exc, settings).error})
+        return
+    except InferenceError as exc:  # shutting_down
+        yield data({"error": shutdown_error(exc)})
         return
     yield DONE
 
@@ -302,7 +320,9 @@ def mock_request(body: CompletionRequest, model: str) -> ChatRequest:
     return ChatRequest.model_construct(messages=messages, model=model, max_tokens=limit)
 
 
-async def mock_completion(body: CompletionRequest, model: str, provider: ChatProvider) -> Response:
+async def mock_completion(
+    body: CompletionRequest, model: str, provider: ChatProvider, drain: Drain
+) -> Response:
     chat = mock_request(body, model)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -337,21 +357,25 @@ async def mock_completion(body: CompletionRequest, model: str, provider: ChatPro
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         yield chunk({"role": "assistant", "content": ""})
-        async for event in provider.stream(chat):
-            if isinstance(event, Delta):
-                yield chunk({"content": event.text})
-            elif isinstance(event, Done):
-                yield chunk({}, event.finish_reason)
-                if include_usage and event.usage is not None:
-                    usage_chunk = {
-                        "id": completion_id,
-                        "object": "chat.completion.chunk",
-                        "created": created,
-                        "model": model,
-                        "choices": [],
-                        "usage": event.usage.model_dump(),
-                    }
-                    yield data(usage_chunk)
+        try:
+            async for event in drain.until_deadline(provider.stream(chat)):
+                if isinstance(event, Delta):
+                    yield chunk({"content": event.text})
+                elif isinstance(event, Done):
+                    yield chunk({}, event.finish_reason)
+                    if include_usage and event.usage is not None:
+                        usage_chunk = {
+                            "id": completion_id,
+                            "object": "chat.completion.chunk",
+                            "created": created,
+                            "model": model,
+                            "choices": [],
+                            "usage": event.usage.model_dump(),
+                        }
+                        yield data(usage_chunk)
+        except InferenceError as exc:  # shutting_down
+            yield data({"error": shutdown_error(exc)})
+            return
         yield DONE
 
     return EventStream(events())
