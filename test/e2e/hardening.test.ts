@@ -4,8 +4,9 @@
  * storm, SIGTERM during open streams, and schemathesis against the OpenAPI document.
  * Every wait is bounded and polls something observable (metrics, the upstream's sockets).
  */
-import { execa } from "execa";
+import { execa, type ResultPromise } from "execa";
 import fs from "fs-extra";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -239,6 +240,70 @@ describe("SIGTERM during open streams", () => {
     await upstream.waitForAborts(aborted + 1, 5_000);
     // Stopped listening: new connections are refused.
     await expect(fetch(`${app.origin}/healthz`)).rejects.toThrow();
+  });
+});
+
+/** redis-server from Debian's package (.ci/run installs it); without it these tests say they skipped. */
+const REDIS_SERVER = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((file) => fs.existsSync(file));
+
+/** Redis's PING over a raw socket: true once the server answers. */
+function redisAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.setTimeout(1_000, () => socket.destroy());
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (reply) => {
+      socket.destroy();
+      resolve(reply.toString().startsWith("+PONG"));
+    });
+    socket.once("error", () => resolve(false));
+    socket.once("close", () => resolve(false));
+  });
+}
+
+describe.skipIf(!REDIS_SERVER)("rate limits shared by two Machines through a real Redis", () => {
+  let redis: ResultPromise;
+  let machines: RunningApp[];
+  beforeAll(async () => {
+    const port = await freePort();
+    // In memory only, on loopback; the test stops it.
+    redis = execa(REDIS_SERVER!, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { reject: false });
+    await eventually(() => redisAnswers(port), Boolean, 10_000, "redis-server answering PING");
+    const env = { BASE_URL: upstream.baseUrl, RATE_LIMIT: "3/minute", REDIS_URL: `redis://127.0.0.1:${port}/0` };
+    machines = [await serve(env), await serve(env)];
+  });
+  afterAll(() => {
+    redis?.kill("SIGKILL");
+  });
+
+  it("counts a key's requests on both Machines together: the fourth in a minute gets 429 with Retry-After", async () => {
+    upstream.behave({ kind: "stream", tokens: ["Hi"], usage: true });
+    const [a, b] = machines;
+    const statuses = [];
+    for (const machine of [a!, b!, a!]) statuses.push((await chatStream(machine.origin, { key: KEY })).status);
+    expect(statuses).toEqual([200, 200, 200]);
+    for (const machine of [b!, a!]) {
+      const refused = await fetch(`${machine.origin}/v1/chat/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+        body: JSON.stringify({ messages: [{ role: "user", content: "one too many" }] }),
+      });
+      expect(refused.status).toBe(429);
+      expect((await refused.json()).error.code).toBe("rate_limited");
+      const retryAfter = Number(refused.headers.get("retry-after"));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    }
+    // Another key has a count of its own.
+    expect((await chatStream(b!.origin, { key: OLD_KEY })).status).toBe(200);
+  });
+
+  it("lets requests through when Redis goes away, and says so in the log", async () => {
+    redis.kill("SIGKILL");
+    await redis;
+    const [a] = machines;
+    expect((await chatStream(a!.origin, { key: KEY })).last?.event).toBe("done");
+    expect(a!.output()).toContain("rate limit storage failed, not limiting");
   });
 });
 
