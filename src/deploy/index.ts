@@ -9,7 +9,8 @@ import { plainText } from "../text.js";
 import type { Env } from "./flyctl.js";
 import { offerGithubSecret, type GithubSecret } from "./github.js";
 import { extraRegions, resolveDeployOptions } from "./options.js";
-import { writeAppName, type DeployProject } from "./project.js";
+import { readProject, writeAppName, type DeployProject } from "./project.js";
+import { askDeployWithClack } from "./prompts.js";
 import { SMOKE_ORIGIN_ENV, SmokeError, smokeTest, type SmokeResult } from "./smoke.js";
 import {
   DeployError,
@@ -288,24 +289,27 @@ export async function deployCommand(args: ParsedArgs, interactive: boolean, env:
     const error = checkOption(optionFor("name"), args.given.name, {});
     if (error) throw new UserError(error);
   }
-  const options = await resolveDeployOptions(args.deploy);
   const json = args.flags.has("json");
   const dir = path.resolve(args.given.directory ?? ".");
   const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
   const ui = interactive ? clackUi() : plainUi(say);
 
   if (interactive) p.intro(`${GENERATOR.name} ${GENERATOR.version}: deploy to Fly.io`);
+  // In a terminal the extra regions are asked as `create --deploy` asks them, without the
+  // project's primary region; reading the project first refuses a wrong directory before that.
+  const primary = interactive ? (await readProject(dir)).primaryRegion : undefined;
+  const options = await resolveDeployOptions({ ...args.deploy, deploy: true }, interactive ? askDeployWithClack(primary) : undefined);
   let summary: DeploySummary;
   try {
     summary = await deployProject({
       dir,
       org: options.org,
-      regions: extraRegions(options.regions, undefined),
+      regions: extraRegions(options.regions, primary),
       appName: args.given.name,
       yes: args.flags.has("yes"),
       env,
       ui,
-      rerun: rerunCommand(dir, args.deploy, args.given.name),
+      rerun: rerunCommand(dir, { ...args.deploy, regions: options.regions || undefined }, args.given.name),
     });
   } catch (error) {
     if (json && error instanceof DeployError) console.log(JSON.stringify(failureDocument(error), null, 2));

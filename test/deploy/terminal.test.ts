@@ -19,13 +19,16 @@ async function inTerminal(args: string[], env: Record<string, string>, steps: [s
   return JSON.parse(result.stdout) as { exit: number; output: string; unmatched: string[] };
 }
 
-it("in a terminal: asks for the key masked, offers another name when taken, streams the build, shows the summary", async () => {
+it("in a terminal: offers extra regions, asks for the key masked, offers another name when taken, streams the build, shows the summary", async () => {
   ws = await workspace();
   const app = await startFakeApp();
   try {
     const env = ws.env({ taken: ["my-api"] }, app.env);
     delete (env as Record<string, string | undefined>).CI;
+    const DOWN = "\x1b[B";
     const run = await inTerminal(["deploy", "my-api"], env, [
+      // The cursor starts on ewr (iad, the project's primary region, is not offered): fra is 10 down.
+      ["Extra regions", `${DOWN.repeat(10)} \r`],
       ["GROQ_API_KEY for Groq \\(get one at https://console.groq.com/keys\\)", `${KEY}\r`],
       ["my-api is taken on Fly.io. Another app name\\?", "\r"],
     ]);
@@ -41,6 +44,9 @@ it("in a terminal: asks for the key masked, offers another name when taken, stre
     expect(name).toBeDefined();
     const calls = await ws.calls();
     expect(calls.find((c) => c.argv[0] === "secrets")).toMatchObject({ argv: ["secrets", "import", "--app", name, "--stage"], stdin: `GROQ_API_KEY=${KEY}\n` });
+    expect(run.output).not.toContain("iad · Ashburn");
+    expect(run.output).toMatch(/Regions: +iad \(primary\), fra/);
+    expect(calls.map((c) => c.argv.join(" "))).toContain(`scale count 1 --region fra --app ${name} --yes`);
     expect(JSON.stringify(calls.map((c) => c.argv))).not.toContain(KEY);
   } finally {
     await app.close();
