@@ -48,6 +48,8 @@ export interface TemplateContext {
   setups: string[];
   /** Paths every feature serves without an API key, sorted. */
   publicPaths: string[];
+  /** Paths the rate limit does not count, sorted. */
+  unmeteredPaths: string[];
   /** Settings that features add, with `env`: the environment variable (upper-case name). */
   settings: (SettingField & { env: string })[];
   /** Docs pages of features, linked from the README. */

@@ -115,6 +115,7 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
     routers: features.flatMap((f) => f.routers ?? []),
     setups: features.flatMap((f) => f.setups ?? []),
     publicPaths: features.flatMap((f) => f.publicPaths ?? []).sort(),
+    unmeteredPaths: features.flatMap((f) => f.unmeteredPaths ?? []).sort(),
     settings: features.flatMap((f) => f.settings ?? []).map((s) => ({ ...s, env: s.name.toUpperCase() })),
     docs: features.flatMap((f) => f.docs ?? []),
     port: PORT,

@@ -19,6 +19,8 @@ export const FEATURES: readonly Feature[] = [
     description: "FastAPI app with a streaming chat endpoint, settings, tests and docs",
     routers: ["health", "chat"],
     publicPaths: ["/healthz"],
+    // /healthz: Fly checks it every few seconds; the docs cost no provider tokens.
+    unmeteredPaths: ["/healthz", "/docs", "/docs/oauth2-redirect", "/redoc"],
   },
   { id: "docker", description: "Multi-stage, non-root Dockerfile and .dockerignore" },
   { id: "fly", description: "fly.toml tuned for long-lived streams" },

@@ -16,5 +16,8 @@ export const mcp: Feature = {
   },
   pythonDependencies: [FASTMCP],
   routers: ["mcp"],
+  // Each tool call is a request of its own to the operation, counted there; /mcp itself would
+  // count the session's handshake and listings too.
+  unmeteredPaths: ["/mcp"],
   docs: [{ title: "MCP server", file: "mcp.md" }],
 };

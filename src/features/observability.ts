@@ -14,6 +14,7 @@ export const observability: Feature = {
   },
   pythonDependencies: [PROMETHEUS_CLIENT],
   setups: ["observability"],
+  unmeteredPaths: ["/metrics"],
   settings: [
     {
       name: "metrics_port",

@@ -47,6 +47,11 @@ export interface Feature {
   setups?: readonly string[];
   /** Paths served without an API key when auth is on: they must hold no secret. */
   publicPaths?: readonly string[];
+  /**
+   * Paths the rate limit does not count: checks and scrapes, and paths whose work is counted
+   * where it lands (an MCP tool call is counted as the request to the operation it calls).
+   */
+  unmeteredPaths?: readonly string[];
   /** Fields added to the generated Settings. */
   settings?: readonly SettingField[];
   /** Pages in the generated docs/ folder, linked from its README. */

@@ -9,9 +9,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fastmcp import Client
+from fastmcp.client.transports import StreamableHttpTransport
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.config import Settings
 from app.main import create_app
 from tests.support import make_settings, serve
 
@@ -71,6 +73,28 @@ def test_a_tool_call_runs_the_operation(live_url: str) -> None:
     assert answer["text"] == "hello over mcp"
     assert answer["finish_reason"] == "stop"
     assert call_tool(live_url, "healthz", {})["status"] == "ok"
+
+
+@pytest.mark.skipif("rate_limit" not in Settings.model_fields, reason="without ratelimit")
+def test_a_tool_call_counts_once_against_the_rate_limit_of_its_caller() -> None:
+    arguments = {"messages": [{"role": "user", "content": "hello over mcp"}]}
+
+    def chat_from(address: str) -> Any:
+        transport = StreamableHttpTransport(f"{url}/mcp", headers={"fly-client-ip": address})
+
+        async def run() -> Any:
+            async with Client(transport) as client:
+                return await client.call_tool("chat", arguments, raise_on_error=False)
+
+        return asyncio.run(run())
+
+    with serve(create_app(make_settings(rate_limit="2/minute"))) as url:
+        # Each call is a whole MCP session (initialize, then the call): only the call counts.
+        assert [chat_from("203.0.113.7").is_error for _ in range(2)] == [False, False]
+        refused = chat_from("203.0.113.7")
+        assert refused.is_error
+        assert "rate limited" in str(refused.content).lower()
+        assert not chat_from("203.0.113.8").is_error  # another caller has a budget of its own
 
 
 def test_mcp_is_an_ordinary_path_of_the_app(client: TestClient) -> None:

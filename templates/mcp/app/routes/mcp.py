@@ -3,8 +3,9 @@
 FastMCP reads the app's OpenAPI schema when the app starts, makes each operation a tool
 named after its operation id, and runs a tool call as an in-process request through the
 whole app, middleware included. `/mcp` is an ordinary route of the app, so middleware
-such as authentication covers it like any other path; the caller's `Authorization` and
-`Cookie` headers go along with each tool call. The server is stateless (any Machine can
+such as authentication covers it like any other path; the caller's `Authorization`,
+`Cookie` and `Fly-Client-IP` headers go along with each tool call, which rate limits count
+as one request to its operation. The server is stateless (any Machine can
 answer any request), and answers with plain JSON rather than a stream.
 
 Left out, as from /v1/tools: streaming operations and those marked
@@ -26,7 +27,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 logger = logging.getLogger(__name__)
 
 PATH = "/mcp"
-FORWARDED_HEADERS = {"authorization", "cookie"}
+# The caller's credentials, and the address Fly's proxy saw (rate limits count by it).
+FORWARDED_HEADERS = {"authorization", "cookie", "fly-client-ip"}
 
 
 class MCPEndpoint:
