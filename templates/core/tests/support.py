@@ -75,12 +75,23 @@ def parse_events(body: str) -> list[Event]:
     return list(iter_events(body.splitlines()))
 
 
-@contextmanager
-def serve(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on") -> Iterator[str]:
-    """Serves `app` with uvicorn on 127.0.0.1 in a thread; yields its base URL once it listens."""
+def bound_socket() -> socket.socket:
+    """A socket bound to a free port of 127.0.0.1, for `serve()`: while it is open, no other
+    free port that a test asks for can be this one."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serve(
+    app: ASGIApp, *, lifespan: Literal["on", "off"] = "on", sock: socket.socket | None = None
+) -> Iterator[str]:
+    """Serves `app` with uvicorn on 127.0.0.1 in a thread; yields its base URL once it listens.
+
+    `sock`: the socket to serve on (from `bound_socket()`); by default a new one."""
+    sock = sock or bound_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan=lifespan, log_config=None, timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)

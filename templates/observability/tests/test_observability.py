@@ -13,7 +13,7 @@ from app.config import Settings
 from app.main import create_app
 from app.observability import JsonFormatter
 from tests.fake_upstream import FakeUpstream
-from tests.support import TEST_KEY, make_settings, parse_events, serve
+from tests.support import TEST_KEY, bound_socket, make_settings, parse_events, serve
 
 CHAT = {"messages": [{"role": "user", "content": "a secret prompt"}]}
 
@@ -103,13 +103,14 @@ def test_metrics_count_requests_streams_and_first_tokens(client: TestClient) -> 
 
 
 def test_metrics_port_serves_prometheus_without_a_key() -> None:
+    app_socket = bound_socket()  # bound first, so the metrics port below cannot be the app's
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = make_settings(
         api_keys="sk-metrics-0123456789abcdef", metrics_port=port, metrics_host="127.0.0.1"
     )
-    with serve(create_app(settings)) as url:
+    with serve(create_app(settings), sock=app_socket) as url:
         if "api_keys" in Settings.model_fields:  # the public port wants the key
             assert httpx2.get(f"{url}/metrics").status_code == 401
         scraped = httpx2.get(f"http://127.0.0.1:{port}/metrics")
