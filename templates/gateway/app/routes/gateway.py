@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import httpx2
 import openai
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -28,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
-from app.deps import DrainDep, OpenAIClientDep, ProviderDep, SettingsDep
+from app.deps import DrainDep, OpenAIClientDep, ProviderDep, SettingsDep, accepting
 from app.inference import ChatProvider, InferenceError, complete
 from app.schemas import ChatMessage, ChatRequest, Delta, Done
-from app.shutdown import Drain, shutting_down
+from app.shutdown import Drain
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,8 @@ NOT_A_TOOL: dict[str, Any] = {"x-agent-tool": False}
 
 
 class OpenAIRoute(APIRoute):
-    """Reports an invalid request the way OpenAI does (400 and an `error` object)."""
+    """Reports an invalid request the way OpenAI does (400 and an `error` object), and so
+    the server's own refusals (`shutting_down` while it stops)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -57,6 +58,10 @@ class OpenAIRoute(APIRoute):
                 param = ".".join(str(part) for part in where) or None
                 message = f"{param}: {error['msg']}" if param else error["msg"]
                 return error_response(400, message, "invalid_request_error", param=param)
+            except InferenceError as exc:
+                headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
+                body = {"error": server_error(exc)}
+                return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
         return route_handler
 
@@ -90,6 +95,13 @@ class CompletionRequest(BaseModel):
     max_completion_tokens: int | None = Field(default=None, ge=1)
 
 
+def error_object(
+    message: str, type_: str, *, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
+    """OpenAI's `error` object."""
+    return {"message": message, "type": type_, "param": param, "code": code}
+
+
 def error_response(
     status: int,
     message: str,
@@ -99,8 +111,13 @@ def error_response(
     param: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    error = {"message": message, "type": type_, "param": param, "code": code}
+    error = error_object(message, type_, code=code, param=param)
     return JSONResponse({"error": error}, status_code=status, headers=headers)
+
+
+def server_error(exc: InferenceError) -> dict[str, Any]:
+    """One of the server's own errors (`shutting_down`: retry the request) as an `error` object."""
+    return error_object(exc.message, "api_error", code=exc.code)
 
 
 @dataclass
@@ -126,38 +143,32 @@ def upstream_error(exc: Exception, settings: Settings) -> UpstreamError:
 
     logger.warning("gateway: upstream request failed: %s", redact(str(exc)))
 
-    def error(message: str, type_: str, code: str) -> dict[str, Any]:
-        return {"message": message, "type": type_, "param": None, "code": code}
-
     match exc:
         case openai.APIStatusError(status_code=401 | 403):
             # The server's key was refused: the client's credentials are not in question.
             message = "The provider refused the server's API key."
-            return UpstreamError(502, error(message, "api_error", "upstream_auth"))
+            return UpstreamError(502, error_object(message, "api_error", code="upstream_auth"))
         case openai.APIStatusError():
             body = exc.body if isinstance(exc.body, dict) else {}
-            body = {"message": exc.message, "type": "api_error", "param": None, "code": None} | body
+            body = error_object(exc.message, "api_error") | body
             retry_after = exc.response.headers.get("retry-after")
             return UpstreamError(exc.status_code, redact(body), retry_after)
         case openai.APITimeoutError() | httpx2.TimeoutException():
             message = "The provider did not answer in time."
-            return UpstreamError(504, error(message, "api_error", "timeout"))
+            return UpstreamError(504, error_object(message, "api_error", code="timeout"))
         case openai.APIConnectionError() | httpx2.TransportError():
             message = "The connection to the provider failed or was cut."
-            return UpstreamError(502, error(message, "api_error", "upstream_unavailable"))
+            return UpstreamError(
+                502, error_object(message, "api_error", code="upstream_unavailable")
+            )
         case openai.APIError(body=dict() as body):  # an error event in the middle of a stream
             return UpstreamError(502, redact(body))
         case _:
             message = "The provider failed to answer."
-            return UpstreamError(502, error(message, "api_error", "upstream_error"))
+            return UpstreamError(502, error_object(message, "api_error", code="upstream_error"))
 
 
 UPSTREAM_ERRORS = (openai.APIError, httpx2.HTTPError, httpx2.StreamError)
-
-
-def shutdown_error(exc: InferenceError) -> dict[str, Any]:
-    """`shutting_down` as an OpenAI `error` object: the client should retry the request."""
-    return {"message": exc.message, "type": "api_error", "param": None, "code": exc.code}
 
 
 class EventStream(EventSourceResponse):
@@ -237,6 +248,8 @@ def check_model(body: CompletionRequest, settings: Settings) -> str | JSONRespon
     "/chat/completions",
     operation_id="create_chat_completion",
     summary="Create a chat completion (OpenAI-compatible)",
+    # While the server stops, new completions get a 503 (`shutting_down`), as new chats do.
+    dependencies=[Depends(accepting)],
     openapi_extra=NOT_A_TOOL,
     responses={
         200: {
@@ -256,11 +269,6 @@ async def create_chat_completion(
     drain: DrainDep,
 ) -> Response:
     """OpenAI's chat completions API, answered by the configured provider with the server's key."""
-    if drain.draining:  # the server is stopping: the client retries on another Machine
-        refusal = shutting_down()
-        return error_response(
-            503, refusal.message, "api_error", code=refusal.code, headers={"Retry-After": "1"}
-        )
     model = check_model(body, settings)
     if isinstance(model, JSONResponse):
         return model
@@ -299,7 +307,7 @@ async def relay(
         yield data({"error": upstream_error(exc, settings).error})
         return
     except InferenceError as exc:  # shutting_down
-        yield data({"error": shutdown_error(exc)})
+        yield data({"error": server_error(exc)})
         return
     yield DONE
 
@@ -374,7 +382,7 @@ async def mock_completion(
                         }
                         yield data(usage_chunk)
         except InferenceError as exc:  # shutting_down
-            yield data({"error": shutdown_error(exc)})
+            yield data({"error": server_error(exc)})
             return
         yield DONE
 
