@@ -1,4 +1,6 @@
 import type { ProjectOptions } from "../options.js";
+import { PYTHON_DEPENDENCIES, PYTHON_DEV_DEPENDENCIES } from "../versions.js";
+import { byDistribution } from "./contributions.js";
 import type { Feature } from "./types.js";
 import { gateway } from "./gateway.js";
 import { githubActions } from "./github-actions.js";
@@ -9,19 +11,36 @@ import { auth } from "./auth.js";
 import { observability } from "./observability.js";
 import { ratelimit } from "./ratelimit.js";
 
-/**
- * Features in the order their folders are rendered and their setups run.
- * A file may belong to one feature only.
- */
-export const FEATURES: readonly Feature[] = [
-  {
-    id: "core",
-    description: "FastAPI app with a streaming chat endpoint, settings, tests and docs",
+export const core: Feature = {
+  id: "core",
+  description: "FastAPI app with a streaming chat endpoint, settings, tests and docs",
+  contributes: {
+    dependencies: byDistribution(PYTHON_DEPENDENCIES),
+    devDependencies: byDistribution(PYTHON_DEV_DEPENDENCIES),
     routers: ["health", "chat"],
     publicPaths: ["/healthz"],
     // /healthz: Fly checks it every few seconds; the docs cost no provider tokens.
     unmeteredPaths: ["/healthz", "/docs", "/docs/oauth2-redirect", "/redoc"],
+    errorCodes: [
+      "bad_request",
+      "rate_limited",
+      "timeout",
+      "upstream_auth",
+      "upstream_unavailable",
+      "upstream_error",
+      "internal_error",
+      "request_too_large",
+      "shutting_down",
+    ],
   },
+};
+
+/**
+ * Every feature the generator knows. Their order here means nothing: the planner orders the
+ * enabled ones by their relations (`after`, `requires`), and a file may belong to one feature only.
+ */
+export const FEATURES: readonly Feature[] = [
+  core,
   { id: "docker", description: "Multi-stage, non-root Dockerfile and .dockerignore" },
   { id: "fly", description: "fly.toml tuned for long-lived streams" },
   ui,
@@ -29,8 +48,6 @@ export const FEATURES: readonly Feature[] = [
   gateway,
   tools,
   mcp,
-  // Hardening, last: each setup wraps the middleware added before it, so the rate limit
-  // sees the key auth identified, and observability sees every answer, a 401 or 429 too.
   ratelimit,
   auth,
   observability,
@@ -45,6 +62,11 @@ export function isEnabled(feature: Feature, options: ProjectOptions): boolean {
 
 export function defaultFeatures(): Record<string, boolean> {
   return Object.fromEntries(OPTIONAL_FEATURES.map((f) => [f.id, f.option.default]));
+}
+
+/** A secret some feature sets on Fly, by name (the deploy generates those with `generate`). */
+export function findDeploySecret(name: string, features: readonly Feature[] = FEATURES) {
+  return features.map((f) => f.contributes?.secrets?.[name]).find((secret) => secret !== undefined);
 }
 
 export type { Feature };
