@@ -18,9 +18,10 @@ export const core: Feature = {
     dependencies: byDistribution(PYTHON_DEPENDENCIES),
     devDependencies: byDistribution(PYTHON_DEV_DEPENDENCIES),
     routers: ["health", "chat"],
-    publicPaths: ["/healthz"],
+    // /readyz names its checks and their results only.
+    publicPaths: ["/healthz", "/readyz"],
     // /healthz: Fly checks it every few seconds; the docs cost no provider tokens.
-    unmeteredPaths: ["/healthz", "/docs", "/docs/oauth2-redirect", "/redoc"],
+    unmeteredPaths: ["/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc"],
     errorCodes: [
       "bad_request",
       "rate_limited",

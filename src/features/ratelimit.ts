@@ -13,6 +13,7 @@ export const ratelimit: Feature = {
   contributes: {
     dependencies: byDistribution([LIMITS, REDIS]),
     setups: ["ratelimit"],
+    readinessChecks: { rate_limit_storage: { module: "ratelimit", function: "storage_ready" } },
     settings: {
       rate_limit: {
         type: "str",
