@@ -16,11 +16,15 @@ const off = (feature: Feature) => (feature.option ? `--no-${feature.id}` : undef
 export function orderFeatures(enabled: readonly Feature[], known: readonly Feature[] = enabled): Feature[] {
   const byId = new Map(enabled.map((f) => [f.id, f]));
   for (const feature of enabled) {
+    for (const relation of ["after", "requires", "conflicts"] as const) {
+      const unknown = feature[relation]?.find((id) => !known.some((f) => f.id === id));
+      if (unknown !== undefined) throw new Error(`feature ${feature.id} names ${unknown} in "${relation}", and no feature has that id`);
+    }
     for (const id of feature.requires ?? []) {
       if (byId.has(id)) continue;
-      const required = known.find((f) => f.id === id);
-      const fixes = [required?.option ? `add --${id}` : undefined, off(feature) ? `pass ${off(feature)}` : undefined].filter(Boolean);
-      throw new UserError(`${flag(feature)} needs ${required ? flag(required) : `the feature ${id}, which does not exist`}`, fixes.join(", or ") || undefined);
+      const required = known.find((f) => f.id === id)!;
+      const fixes = [required.option ? `add --${id}` : undefined, off(feature) ? `pass ${off(feature)}` : undefined].filter(Boolean);
+      throw new UserError(`${flag(feature)} needs ${flag(required)}`, fixes.join(", or ") || undefined);
     }
     for (const id of feature.conflicts ?? []) {
       const other = byId.get(id);

@@ -171,6 +171,12 @@ describe("feature relations", () => {
     expect(ok.features.indexOf("helper")).toBeLessThan(ok.features.indexOf("needy"));
   });
 
+  it("name a relation to a feature that does not exist", async () => {
+    const typo = feature("typo", { after: ["ratelimt"] });
+    const options = await optionsFor({ typo: true });
+    expect(() => planProject(options, { features: withFeatures(typo) })).toThrow('feature typo names ratelimt in "after", and no feature has that id');
+  });
+
   it("reject two features that conflict", async () => {
     const one = feature("one", { conflicts: ["two"] });
     const two = feature("two");
