@@ -40,6 +40,11 @@ export function mergeContributions(features: readonly Feature[]): MergedContribu
   for (const [kind, shape] of Object.entries(KINDS)) merged[kind] = shape === "list" ? [] : {};
   const owners = new Map<string, string>();
   for (const feature of features) {
+    for (const [kind, keys] of Object.entries(feature.owns ?? {})) {
+      for (const key of keys ?? []) owners.set(`${kind}\u0000${key}`, feature.id);
+    }
+  }
+  for (const feature of features) {
     for (const [kind, value] of Object.entries(feature.contributes ?? {})) {
       const shape = KINDS[kind as keyof Contributions];
       if (shape === undefined) throw new Error(`feature ${feature.id} contributes ${kind}, which no shared file reads`);

@@ -43,7 +43,15 @@ export const core: Feature = {
 export const FEATURES: readonly Feature[] = [
   core,
   { id: "docker", description: "Multi-stage, non-root Dockerfile and .dockerignore" },
-  { id: "fly", description: "fly.toml tuned for long-lived streams" },
+  {
+    id: "fly",
+    description: "fly.toml tuned for long-lived streams",
+    // What templates/fly/fly.toml.hbs writes itself (top-level keys too: a table may not share their names).
+    owns: {
+      flyEnv: ["PROVIDER", "MODEL", "BASE_URL", "LOG_LEVEL"],
+      flySections: ["app", "primary_region", "kill_signal", "kill_timeout", "build", "env", "http_service", "vm"],
+    },
+  },
   ui,
   githubActions,
   gateway,

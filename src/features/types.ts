@@ -158,6 +158,11 @@ export interface Feature {
   /** What it adds to shared outputs: data, the same for every project that has the feature. */
   contributes?: Contributions;
   /**
+   * Keys its own templates write into a kind others contribute to (fly.toml's `[env]` PROVIDER,
+   * its `[http_service]`): a contribution of another feature may not reuse them.
+   */
+  owns?: { readonly [K in keyof Contributions]?: readonly string[] };
+  /**
    * Files built in code rather than from templates/<id>/ (e.g. YAML written with the `yaml`
    * library), added to the plan beside the folder's files; a path may belong to one feature only.
    */

@@ -112,6 +112,14 @@ describe("a feature's contributions", () => {
     );
   });
 
+  it("refuse a key that fly.toml itself writes", async () => {
+    const provider: Feature = { id: "provider2", description: "a second provider", contributes: { flyEnv: { PROVIDER: { value: "other" } } } };
+    const vm: Feature = { id: "vm2", description: "a bigger Machine", contributes: { flySections: { vm: { table: { size: "performance-2x" } } } } };
+    const options = await optionsFor();
+    expect(() => planProject(options, { features: withFeatures(provider) })).toThrow('features fly and provider2 both contribute flyEnv "PROVIDER"');
+    expect(() => planProject(options, { features: withFeatures(vm) })).toThrow('features fly and vm2 both contribute flySections "vm"');
+  });
+
   it("leave core, fly and docker templates free of tests of any feature or provider", () => {
     const offenders: string[] = [];
     const walk = (dir: string) => {
