@@ -66,10 +66,7 @@ export function commandLine(options: ProjectOptions, directory = options.directo
 
 /** The features the options enable, checked against each other and ordered by their relations. */
 export function enabledFeatures(options: ProjectOptions, catalog: readonly Feature[] = FEATURES): Feature[] {
-  return orderFeatures(
-    catalog.filter((f) => isEnabled(f, options)),
-    catalog,
-  );
+  return orderFeatures(catalog.filter((f) => isEnabled(f, options)), catalog);
 }
 
 /**
