@@ -1,4 +1,4 @@
-import type { SettingField } from "./features/types.js";
+import type { ProvisioningStep, SettingField } from "./features/types.js";
 
 /**
  * The variables every template sees. This is the contract between src/ and templates/:
@@ -17,8 +17,20 @@ export interface TemplateContext {
     /** Environment variable holding the key, or null (mock, ollama). */
     apiKeyEnv: string | null;
     keysUrl: string | null;
-    isMock: boolean;
+    /** The preset's own key variable, read before INFERENCE_API_KEY; null when it has none but that one. */
+    ownKeyEnv: string | null;
+    /** The app refuses to start without the key while PROVIDER is this preset. */
+    keyRequired: boolean;
+    /** Answers without any network: the mock. */
+    offline: boolean;
+    maxTokensParam: string;
+    /** What PROVIDER accepts: this preset, openai-compatible, and the offline presets. */
+    values: string[];
+    /** What a deploy with this preset needs, for the README; null when nothing special. */
+    deployNote: string | null;
   };
+  /** Presets with a fixed base URL, for the README's list of providers. */
+  providers: { label: string; baseUrl: string; note: string | null }[];
   /** Resolved model id (preset default or --model). */
   model: string;
   /** Resolved OpenAI-compatible base URL; null for mock. */
@@ -38,8 +50,6 @@ export interface TemplateContext {
     dependencies: string[];
     devDependencies: string[];
   };
-  /** Every feature id -> whether this project has it. */
-  features: Record<string, boolean>;
   /** Ids of the optional features this project has. */
   enabledFeatures: string[];
   /** Modules of app/routes/ whose `router` main.py includes, in feature order (health first): the order routes are matched in. */
@@ -54,6 +64,32 @@ export interface TemplateContext {
   settings: (SettingField & { env: string })[];
   /** Docs pages of features, linked from the README. */
   docs: { title: string; file: string }[];
+  /** Codes of the API's error object (schemas.py's ErrorCode), in feature order. */
+  errorCodes: string[];
+  /** Checks of GET /readyz: the name it reports, the module and its `async def <function>(app) -> bool`. */
+  readinessChecks: { name: string; module: string; function: string }[];
+  /** Modules of app/ that readiness checks come from, sorted (for imports). */
+  readinessModules: string[];
+  fly: {
+    /** `[env]` variables features add, after the core ones. */
+    env: { name: string; value: string; comment: string | null }[];
+    /** Top-level tables features add, each as TOML text (smol-toml), with its comment. */
+    sections: { comment: string | null; text: string }[];
+  };
+  /** Dockerfile additions by anchor, each a block of lines (comment included). */
+  dockerfile: { builder: string[]; runtime: string[]; final: string[] };
+  /** Headers a client sends with each request, shown in the README's examples. */
+  clientHeaders: { name: string; value: string }[];
+  /** Clients send an API key (some feature contributes the `authorization` header). */
+  clientKeyRequired: boolean;
+  /** README sections of features, by anchor. */
+  readme: { deploy: string[] };
+  deploy: {
+    /** What to provision before the first deploy. */
+    provisioning: ProvisioningStep[];
+    /** Secrets of features that the deploy asks for (not generated), for the README's deploy commands. */
+    askedSecrets: string[];
+  };
   /** Port uvicorn listens on inside the container and fly.toml's internal_port. */
   port: number;
   /** The non-interactive command line that re-creates this project. */

@@ -1,19 +1,17 @@
 import path from "node:path";
+import { stringify as toToml } from "smol-toml";
 import type { TemplateContext } from "./context.js";
+import { mergeContributions, requirementName, type MergedContributions } from "./features/contributions.js";
 import { FEATURES, isEnabled, type Feature } from "./features/index.js";
+import { orderFeatures } from "./features/relations.js";
+import type { DockerfileAnchor, ProvisioningStep } from "./features/types.js";
 import { GENERATOR } from "./meta.js";
 import { OPTIONS, type ProjectOptions } from "./options.js";
-import { findProvider } from "./providers.js";
+import { INFERENCE_KEY_ENV, PROVIDERS, findProvider, type Provider } from "./providers.js";
 import { findRegion } from "./regions.js";
 import { shellWord } from "./render.js";
 import { loadTemplates } from "./templates.js";
-import {
-  PYTHON_DEPENDENCIES,
-  PYTHON_DEV_DEPENDENCIES,
-  PYTHON_IMAGE,
-  PYTHON_REQUIRES,
-  UV_VERSION,
-} from "./versions.js";
+import { PYTHON_IMAGE, PYTHON_REQUIRES, UV_VERSION } from "./versions.js";
 
 export interface PlannedFile {
   /** POSIX path relative to the project root. */
@@ -29,6 +27,12 @@ export interface Plan {
   nextSteps: string[];
   /** The non-interactive command that re-creates this project. */
   command: string;
+  /** What the deploy of this project does besides `fly deploy`, from the features' contributions. */
+  deploy: {
+    provisioning: ProvisioningStep[];
+    /** Secrets the deploy sets on Fly (the provider's key aside). */
+    secrets: string[];
+  };
 }
 
 export const PORT = 8080;
@@ -37,6 +41,8 @@ export const PORT = 8080;
 export interface PlanExtras {
   /** Extra Fly regions (`--regions`), written into the project's README. */
   regions?: readonly string[];
+  /** The features to choose from (default: FEATURES); the options enable the optional ones. */
+  features?: readonly Feature[];
 }
 
 /** The command line that re-creates the project, every option spelt out. */
@@ -58,13 +64,10 @@ export function commandLine(options: ProjectOptions, directory = options.directo
   return words.map(shellWord).join(" ");
 }
 
-export function enabledFeatures(options: ProjectOptions): Feature[] {
-  return FEATURES.filter((f) => isEnabled(f, options));
+/** The features the options enable, checked against each other and ordered by their relations. */
+export function enabledFeatures(options: ProjectOptions, catalog: readonly Feature[] = FEATURES): Feature[] {
+  return orderFeatures(catalog.filter((f) => isEnabled(f, options)), catalog);
 }
-
-/** PEP 503 normalised name of a requirement such as "uvicorn[standard]==0.54.0". */
-const requirementName = (requirement: string) =>
-  requirement.split(/[\[=<>!~; ]/, 1)[0]!.toLowerCase().replace(/[-_.]+/g, "-");
 
 /**
  * The distribution name in pyproject.toml: the app name, unless the project
@@ -75,13 +78,56 @@ export function packageNameFor(appName: string, requirements: readonly string[])
   return taken.has(appName) ? `${appName}-app` : appName;
 }
 
+const DOCKERFILE_ANCHORS: readonly DockerfileAnchor[] = ["builder", "runtime", "final"];
+
+/** Lines of a comment in the style of fly.toml and the Dockerfile: `# ` before each. */
+const commentLines = (text: string | undefined) => (text === undefined ? [] : text.split("\n").map((line) => `# ${line}`));
+
+/** The contributions as the shared templates read them. */
+function contributionContext(merged: MergedContributions) {
+  const dockerfile = Object.fromEntries(DOCKERFILE_ANCHORS.map((anchor) => [anchor, [] as string[]])) as Record<DockerfileAnchor, string[]>;
+  for (const addition of Object.values(merged.dockerfile)) {
+    dockerfile[addition.at].push([...commentLines(addition.comment), addition.instructions].join("\n"));
+  }
+  const secrets = Object.entries(merged.secrets);
+  return {
+    routers: merged.routers,
+    setups: merged.setups,
+    publicPaths: [...merged.publicPaths].sort(),
+    unmeteredPaths: [...merged.unmeteredPaths].sort(),
+    settings: Object.entries(merged.settings).map(([name, setting]) => ({ name, ...setting, env: name.toUpperCase() })),
+    docs: Object.entries(merged.docs).map(([file, title]) => ({ title, file })),
+    errorCodes: merged.errorCodes,
+    readinessChecks: Object.entries(merged.readinessChecks).map(([name, check]) => ({ name, ...check })),
+    readinessModules: [...new Set(Object.values(merged.readinessChecks).map((check) => check.module))].sort(),
+    fly: {
+      env: Object.entries(merged.flyEnv).map(([name, entry]) => ({ name, value: entry.value, comment: entry.comment ?? null })),
+      sections: Object.entries(merged.flySections).map(([name, section]) => ({
+        comment: section.comment ?? null,
+        // Indented under the header, as the rest of fly.toml is.
+        text: toToml({ [name]: section.table }).trimEnd().replace(/^(?!\[|$)/gm, "  "),
+      })),
+    },
+    dockerfile,
+    clientHeaders: Object.entries(merged.clientHeaders).map(([name, value]) => ({ name, value })),
+    clientKeyRequired: Object.keys(merged.clientHeaders).some((name) => name.toLowerCase() === "authorization"),
+    readme: { deploy: Object.values(merged.readme).filter((s) => s.at === "deploy").map((s) => s.text) },
+    deploy: {
+      provisioning: Object.values(merged.provisioning),
+      askedSecrets: secrets.filter(([, secret]) => !secret.generate).map(([name]) => name),
+    },
+  };
+}
+
 export function buildContext(options: ProjectOptions, features: readonly Feature[], extras: PlanExtras = {}): TemplateContext {
   const provider = findProvider(options.provider);
   const region = findRegion(options.region);
   if (!provider || !region) throw new Error("options must be resolved before planning");
   const projectName = path.basename(path.resolve(options.directory));
-  const dependencies = [...PYTHON_DEPENDENCIES, ...features.flatMap((f) => f.pythonDependencies ?? [])];
-  const devDependencies = [...PYTHON_DEV_DEPENDENCIES, ...features.flatMap((f) => f.pythonDevDependencies ?? [])];
+  const merged = mergeContributions(features);
+  const dependencies = Object.values(merged.dependencies);
+  const devDependencies = Object.values(merged.devDependencies);
+  const offlineIds = PROVIDERS.filter((p) => p.offline).map((p) => p.id);
   return {
     projectName,
     appName: options.name,
@@ -91,8 +137,14 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
       label: provider.label,
       apiKeyEnv: provider.apiKeyEnv,
       keysUrl: provider.keysUrl,
-      isMock: provider.id === "mock",
+      ownKeyEnv: provider.apiKeyEnv === INFERENCE_KEY_ENV ? null : provider.apiKeyEnv,
+      keyRequired: provider.keyRequired,
+      offline: provider.offline,
+      maxTokensParam: provider.maxTokensParam,
+      values: [...new Set([provider.id, "openai-compatible", ...offlineIds])],
+      deployNote: provider.deployNote ?? null,
     },
+    providers: (PROVIDERS as readonly Provider[]).flatMap((p) => (p.baseUrl ? [{ label: p.label, baseUrl: p.baseUrl, note: p.urlNote ?? null }] : [])),
     model: options.model,
     baseUrl: options.baseUrl === "" ? null : options.baseUrl,
     region: { code: region.code, city: region.city },
@@ -110,14 +162,8 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
       dependencies,
       devDependencies,
     },
-    features: Object.fromEntries(FEATURES.map((f) => [f.id, features.includes(f)])),
     enabledFeatures: features.filter((f) => f.option).map((f) => f.id),
-    routers: features.flatMap((f) => f.routers ?? []),
-    setups: features.flatMap((f) => f.setups ?? []),
-    publicPaths: features.flatMap((f) => f.publicPaths ?? []).sort(),
-    unmeteredPaths: features.flatMap((f) => f.unmeteredPaths ?? []).sort(),
-    settings: features.flatMap((f) => f.settings ?? []).map((s) => ({ ...s, env: s.name.toUpperCase() })),
-    docs: features.flatMap((f) => f.docs ?? []),
+    ...contributionContext(merged),
     port: PORT,
     command: commandLine(options, projectName, extras),
     generator: { ...GENERATOR },
@@ -133,7 +179,7 @@ export interface Outcome {
 }
 
 /** Exactly the commands that work next, in order, from the directory the user is in. */
-export function nextSteps(options: ProjectOptions, outcome: Outcome = {}): string[] {
+export function nextSteps(options: ProjectOptions, outcome: Outcome = {}, features: readonly Feature[] = enabledFeatures(options)): string[] {
   const installed = outcome.installed ?? options.install;
   const cd = `cd ${shellWord(path.relative(process.cwd(), path.resolve(options.directory)) || ".")}`;
   const steps = cd === "cd ." ? [] : [cd];
@@ -144,6 +190,7 @@ export function nextSteps(options: ProjectOptions, outcome: Outcome = {}): strin
     if (!installed) steps.push("python3 -m venv .venv", ".venv/bin/pip install -e '.[dev]'");
     steps.push(".venv/bin/pytest", `.venv/bin/uvicorn app.main:app --reload --port ${PORT}`);
   }
+  steps.push(...Object.values(mergeContributions(features).nextSteps));
   if (!outcome.deployed) steps.push(`npx ${GENERATOR.name} deploy`);
   return steps;
 }
@@ -176,7 +223,7 @@ export function comparePaths(a: string, b: string): number {
 export function planProject(options: ProjectOptions, given: PlanExtras = {}): Plan {
   // Known regions besides the primary one, each once, in the order given.
   const extras: PlanExtras = { regions: [...new Set(given.regions ?? [])].filter((code) => code !== options.region && findRegion(code)) };
-  const features = enabledFeatures(options);
+  const features = enabledFeatures(options, given.features);
   const context = buildContext(options, features, extras);
   const files = new Map<string, PlannedFile>();
   for (const feature of features) {
@@ -201,7 +248,8 @@ export function planProject(options: ProjectOptions, given: PlanExtras = {}): Pl
     options,
     features: features.map((f) => f.id),
     files: [...files.values()].sort((a, b) => comparePaths(a.path, b.path)),
-    nextSteps: nextSteps(options),
+    nextSteps: nextSteps(options, {}, features),
     command: commandLine(options, options.directory, extras),
+    deploy: { provisioning: context.deploy.provisioning, secrets: Object.keys(mergeContributions(features).secrets) },
   };
 }

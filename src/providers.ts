@@ -11,7 +11,20 @@ export interface Provider {
   /** Where to get a key, shown in prompts and docs. */
   keysUrl: string | null;
   hint: string;
+  /** The request field that carries max_tokens: OpenAI's newer models want max_completion_tokens. */
+  maxTokensParam: "max_tokens" | "max_completion_tokens";
+  /** The app refuses to start, and the deploy stops, without its key (a self-hosted server may need none). */
+  keyRequired: boolean;
+  /** Answers without any network (no base URL, no key): for tests and first runs. */
+  offline: boolean;
+  /** Shown beside its base URL in the README's list of providers. */
+  urlNote?: string;
+  /** Shown in the README's deploy section: what a deploy with this preset needs. */
+  deployNote?: string;
 }
+
+/** The key variable the app reads for any provider, besides a preset's own (`apiKeyEnv`). */
+export const INFERENCE_KEY_ENV = "INFERENCE_API_KEY";
 
 export const PROVIDERS = [
   {
@@ -22,6 +35,9 @@ export const PROVIDERS = [
     apiKeyEnv: null,
     keysUrl: null,
     hint: "offline, deterministic tokens; no key needed",
+    maxTokensParam: "max_tokens",
+    keyRequired: false,
+    offline: true,
   },
   {
     id: "openai",
@@ -31,6 +47,9 @@ export const PROVIDERS = [
     apiKeyEnv: "OPENAI_API_KEY",
     keysUrl: "https://platform.openai.com/api-keys",
     hint: "GPT models",
+    maxTokensParam: "max_completion_tokens",
+    keyRequired: true,
+    offline: false,
   },
   {
     id: "groq",
@@ -40,6 +59,9 @@ export const PROVIDERS = [
     apiKeyEnv: "GROQ_API_KEY",
     keysUrl: "https://console.groq.com/keys",
     hint: "very fast open models on LPUs",
+    maxTokensParam: "max_tokens",
+    keyRequired: true,
+    offline: false,
   },
   {
     id: "together",
@@ -49,6 +71,9 @@ export const PROVIDERS = [
     apiKeyEnv: "TOGETHER_API_KEY",
     keysUrl: "https://api.together.ai/settings/api-keys",
     hint: "open models on GPUs",
+    maxTokensParam: "max_tokens",
+    keyRequired: true,
+    offline: false,
   },
   {
     id: "fireworks",
@@ -58,6 +83,9 @@ export const PROVIDERS = [
     apiKeyEnv: "FIREWORKS_API_KEY",
     keysUrl: "https://fireworks.ai/account/api-keys",
     hint: "open models on GPUs",
+    maxTokensParam: "max_tokens",
+    keyRequired: true,
+    offline: false,
   },
   {
     id: "openrouter",
@@ -67,6 +95,9 @@ export const PROVIDERS = [
     apiKeyEnv: "OPENROUTER_API_KEY",
     keysUrl: "https://openrouter.ai/keys",
     hint: "one key for many providers",
+    maxTokensParam: "max_tokens",
+    keyRequired: true,
+    offline: false,
   },
   {
     id: "deepinfra",
@@ -76,6 +107,9 @@ export const PROVIDERS = [
     apiKeyEnv: "DEEPINFRA_API_KEY",
     keysUrl: "https://deepinfra.com/dash/api_keys",
     hint: "open models on GPUs",
+    maxTokensParam: "max_tokens",
+    keyRequired: true,
+    offline: false,
   },
   {
     id: "ollama",
@@ -85,15 +119,24 @@ export const PROVIDERS = [
     apiKeyEnv: null,
     keysUrl: null,
     hint: "local models for development; no key",
+    maxTokensParam: "max_tokens",
+    keyRequired: false,
+    offline: false,
+    urlNote: "no key; on Fly, run it on its own Machine and use its private `.internal` address",
+    deployNote:
+      "On Fly there is no Ollama at `localhost`: set `BASE_URL` in `fly.toml` to your Ollama Machine's private\naddress (for example `http://my-ollama.internal:11434/v1`), or use `PROVIDER=mock` for a first deploy.",
   },
   {
     id: "custom",
     label: "Custom",
     baseUrl: null,
     defaultModel: null,
-    apiKeyEnv: "INFERENCE_API_KEY",
+    apiKeyEnv: INFERENCE_KEY_ENV,
     keysUrl: null,
     hint: "any OpenAI-compatible URL: vLLM on Modal or RunPod, LiteLLM, …",
+    maxTokensParam: "max_tokens",
+    keyRequired: false,
+    offline: false,
   },
 ] as const satisfies readonly Provider[];
 

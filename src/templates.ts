@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { PACKAGE_ROOT } from "./meta.js";
 import { render } from "./render.js";
@@ -54,7 +54,8 @@ export function loadTemplates(featureId: string): Template[] {
   const cached = cache.get(featureId);
   if (cached) return cached;
   const dir = path.join(PACKAGE_ROOT, "templates", featureId);
-  const templates = listTemplateFiles(dir).map(({ source, path: outPath, rendered }): Template => {
+  // A feature may have no folder: it then adds files through `files` and `contributes` only.
+  const templates = (existsSync(dir) ? listTemplateFiles(dir) : []).map(({ source, path: outPath, rendered }): Template => {
     const text = readFileSync(path.join(dir, source), "utf8");
     return { path: outPath, render: rendered ? (context) => render(text, context, `${featureId}/${source}`) : () => text };
   });

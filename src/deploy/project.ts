@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { parse } from "smol-toml";
 import { UserError } from "../errors.js";
+import { mergeContributions } from "../features/contributions.js";
 import { FEATURES, isEnabled } from "../features/index.js";
 import type { ProjectOptions } from "../options.js";
 import { PROVIDERS, findProvider, type Provider } from "../providers.js";
@@ -19,7 +20,7 @@ export interface DeployProject {
   secretNames: string[];
   /** Secrets the app uses when set (the key of a `custom` endpoint, which may need none). */
   optionalSecretNames: string[];
-  /** Secrets among `secretNames` the deploy generates when none is set (features' `generatedSecrets`). */
+  /** Secrets among `secretNames` the deploy generates when none is set (features' secrets with `generate`). */
   generatedSecretNames: string[];
   /** The secret holding the API keys clients send, when a feature declares one. */
   bearerSecret: string | undefined;
@@ -108,12 +109,12 @@ export async function readProject(dir: string, options?: ProjectOptions): Promis
     install: false,
     features: await recordedFeatures(dir),
   };
-  const enabled = FEATURES.filter((f) => isEnabled(f, known));
-  const featureSecrets = enabled.flatMap((f) => f.secrets?.(known) ?? []);
-  const generators = enabled.flatMap((f) => Object.entries(f.generatedSecrets ?? {}));
-  // The `custom` preset's key is optional: a self-hosted server may need none.
+  const deploySecrets = mergeContributions(FEATURES.filter((f) => isEnabled(f, known))).secrets;
+  const featureSecrets = Object.keys(deploySecrets);
+  const generators = Object.entries(deploySecrets).filter(([, secret]) => secret.generate);
+  // A preset whose key is optional (a self-hosted server may need none) gets it set only when given.
   const providerKey = provider?.apiKeyEnv ?? undefined;
-  const required = [provider?.id === "custom" ? undefined : providerKey, ...featureSecrets];
+  const required = [provider?.keyRequired ? providerKey : undefined, ...featureSecrets];
   const notInEnv = (names: (string | undefined)[]) => [...new Set(names)].filter((n): n is string => Boolean(n) && !(n! in env));
   const secretNames = notInEnv(required);
   return {
@@ -123,7 +124,7 @@ export async function readProject(dir: string, options?: ProjectOptions): Promis
     provider,
     // A secret must never sit in fly.toml's [env]: one that does is left alone.
     secretNames,
-    optionalSecretNames: provider?.id === "custom" ? notInEnv([providerKey]) : [],
+    optionalSecretNames: provider?.keyRequired ? [] : notInEnv([providerKey]),
     generatedSecretNames: generators.map(([name]) => name).filter((name) => secretNames.includes(name)),
     bearerSecret: generators.find(([name, g]) => g.bearer && secretNames.includes(name))?.[0],
     needsUvLock,

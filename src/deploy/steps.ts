@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { UserError } from "../errors.js";
-import { FEATURES } from "../features/index.js";
+import { findDeploySecret } from "../features/index.js";
 import type { ProjectOptions } from "../options.js";
 import { DeployError, type StepName } from "./errors.js";
 import { findFlyctl, type Env, type Flyctl, type FlyctlResult } from "./flyctl.js";
@@ -143,10 +143,10 @@ export async function collectSecrets(project: DeployProject, alreadySet: Set<str
   return values;
 }
 
-/** A fresh value for a secret a feature generates (`generatedSecrets`). */
+/** A fresh value for a secret a feature generates (its `secrets` contribution with `generate`). */
 export function generateSecret(name: string): string {
-  const generator = FEATURES.flatMap((f) => Object.entries(f.generatedSecrets ?? {})).find(([n]) => n === name)?.[1];
-  if (!generator) throw new Error(`no feature generates ${name}`);
+  const generator = findDeploySecret(name);
+  if (!generator?.generate) throw new Error(`no feature generates ${name}`);
   return generator.generate();
 }
 

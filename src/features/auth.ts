@@ -1,3 +1,4 @@
+import { GENERATOR } from "../meta.js";
 import type { Feature } from "./types.js";
 
 /**
@@ -16,25 +17,38 @@ export const auth: Feature = {
     hint: "Bearer keys from API_KEYS (several for rotation); the deploy generates one",
     default: true,
   },
-  setups: ["auth"],
-  settings: [
-    {
-      name: "api_keys",
-      type: "SecretStr | None",
-      default: "None",
-      example: "",
-      description:
-        "API keys clients send as `Authorization: Bearer <key>`, comma-separated (old and new during a rotation); unset: no key needed, except on Fly.io, where the app then refuses to start.",
-      secret: true,
+  // Wraps the rate limit, which then counts per the key auth identified.
+  after: ["ratelimit"],
+  contributes: {
+    setups: ["auth"],
+    settings: {
+      api_keys: {
+        type: "SecretStr | None",
+        default: "None",
+        example: "",
+        description:
+          "API keys clients send as `Authorization: Bearer <key>`, comma-separated (old and new during a rotation); unset: no key needed, except on Fly.io, where the app then refuses to start.",
+        secret: true,
+      },
+      docs_enabled: {
+        type: "bool",
+        default: "True",
+        example: "true",
+        description: "Serve /docs, /redoc and /openapi.json, without a key; false answers 404 (e.g. in production).",
+      },
     },
-    {
-      name: "docs_enabled",
-      type: "bool",
-      default: "True",
-      example: "true",
-      description: "Serve /docs, /redoc and /openapi.json, without a key; false answers 404 (e.g. in production).",
+    errorCodes: ["unauthorized"],
+    clientHeaders: { authorization: "Bearer $API_KEY" },
+    secrets: { API_KEYS: { generate: generateApiKey, bearer: true } },
+    readme: {
+      "api-keys": {
+        at: "deploy",
+        text: [
+          "On Fly.io the app refuses to start without `API_KEYS` (comma-separated keys; clients send one as",
+          `\`Authorization: Bearer\`). \`npx ${GENERATOR.name} deploy\` generates one when none is set and shows`,
+          "it once; see the generator's docs/security.md for rotation.",
+        ].join("\n"),
+      },
     },
-  ],
-  secrets: () => ["API_KEYS"],
-  generatedSecrets: { API_KEYS: { generate: generateApiKey, bearer: true } },
+  },
 };

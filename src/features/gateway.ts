@@ -13,15 +13,16 @@ export const gateway: Feature = {
     hint: "/v1/chat/completions and /v1/models for any OpenAI SDK; the provider key stays on the server",
     default: true,
   },
-  routers: ["gateway"],
-  settings: [
-    {
-      name: "gateway_models",
-      type: "list[str]",
-      default: "[]",
-      example: "[]",
-      description: "Models that gateway clients may ask for, as a JSON list; MODEL always is, and [] allows any",
+  contributes: {
+    routers: ["gateway"],
+    settings: {
+      gateway_models: {
+        type: "list[str]",
+        default: "[]",
+        example: "[]",
+        description: "Models that gateway clients may ask for, as a JSON list; MODEL always is, and [] allows any",
+      },
     },
-  ],
-  docs: [{ title: "OpenAI-compatible gateway", file: "gateway.md" }],
+    docs: { "gateway.md": "OpenAI-compatible gateway" },
+  },
 };

@@ -120,6 +120,6 @@ export const githubActions: Feature = {
     hint: `tests on every push; deploys main to Fly.io once the ${FLY_TOKEN_SECRET} secret is set`,
     default: true,
   },
-  docs: [{ title: "CI/CD with GitHub Actions", file: "ci.md" }],
+  contributes: { docs: { "ci.md": "CI/CD with GitHub Actions" } },
   files: (context) => [{ path: WORKFLOW_PATH, content: workflowYaml(context) }],
 };

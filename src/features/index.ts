@@ -1,4 +1,6 @@
 import type { ProjectOptions } from "../options.js";
+import { PYTHON_DEPENDENCIES, PYTHON_DEV_DEPENDENCIES } from "../versions.js";
+import { byDistribution } from "./contributions.js";
 import type { Feature } from "./types.js";
 import { gateway } from "./gateway.js";
 import { githubActions } from "./github-actions.js";
@@ -9,28 +11,52 @@ import { auth } from "./auth.js";
 import { observability } from "./observability.js";
 import { ratelimit } from "./ratelimit.js";
 
+export const core: Feature = {
+  id: "core",
+  description: "FastAPI app with a streaming chat endpoint, settings, tests and docs",
+  contributes: {
+    dependencies: byDistribution(PYTHON_DEPENDENCIES),
+    devDependencies: byDistribution(PYTHON_DEV_DEPENDENCIES),
+    routers: ["health", "chat"],
+    // /readyz names its checks and their results only.
+    publicPaths: ["/healthz", "/readyz"],
+    // /healthz: Fly checks it every few seconds; the docs cost no provider tokens.
+    unmeteredPaths: ["/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc"],
+    errorCodes: [
+      "bad_request",
+      "rate_limited",
+      "timeout",
+      "upstream_auth",
+      "upstream_unavailable",
+      "upstream_error",
+      "internal_error",
+      "request_too_large",
+      "shutting_down",
+    ],
+  },
+};
+
 /**
- * Features in the order their folders are rendered and their setups run.
- * A file may belong to one feature only.
+ * Every feature the generator knows. Their order here means nothing: the planner orders the
+ * enabled ones by their relations (`after`, `requires`), and a file may belong to one feature only.
  */
 export const FEATURES: readonly Feature[] = [
-  {
-    id: "core",
-    description: "FastAPI app with a streaming chat endpoint, settings, tests and docs",
-    routers: ["health", "chat"],
-    publicPaths: ["/healthz"],
-    // /healthz: Fly checks it every few seconds; the docs cost no provider tokens.
-    unmeteredPaths: ["/healthz", "/docs", "/docs/oauth2-redirect", "/redoc"],
-  },
+  core,
   { id: "docker", description: "Multi-stage, non-root Dockerfile and .dockerignore" },
-  { id: "fly", description: "fly.toml tuned for long-lived streams" },
+  {
+    id: "fly",
+    description: "fly.toml tuned for long-lived streams",
+    // What templates/fly/fly.toml.hbs writes itself (top-level keys too: a table may not share their names).
+    owns: {
+      flyEnv: ["PROVIDER", "MODEL", "BASE_URL", "LOG_LEVEL"],
+      flySections: ["app", "primary_region", "kill_signal", "kill_timeout", "build", "env", "http_service", "vm"],
+    },
+  },
   ui,
   githubActions,
   gateway,
   tools,
   mcp,
-  // Hardening, last: each setup wraps the middleware added before it, so the rate limit
-  // sees the key auth identified, and observability sees every answer, a 401 or 429 too.
   ratelimit,
   auth,
   observability,
@@ -45,6 +71,11 @@ export function isEnabled(feature: Feature, options: ProjectOptions): boolean {
 
 export function defaultFeatures(): Record<string, boolean> {
   return Object.fromEntries(OPTIONAL_FEATURES.map((f) => [f.id, f.option.default]));
+}
+
+/** A secret some feature sets on Fly, by name (the deploy generates those with `generate`). */
+export function findDeploySecret(name: string, features: readonly Feature[] = FEATURES) {
+  return features.map((f) => f.contributes?.secrets?.[name]).find((secret) => secret !== undefined);
 }
 
 export type { Feature };

@@ -1,3 +1,4 @@
+import { byDistribution } from "./contributions.js";
 import type { Feature } from "./types.js";
 import { FASTMCP } from "../versions.js";
 
@@ -14,10 +15,12 @@ export const mcp: Feature = {
     hint: "the API's operations as MCP tools at /mcp (adds the fastmcp dependency)",
     default: false,
   },
-  pythonDependencies: [FASTMCP],
-  routers: ["mcp"],
-  // Each tool call is a request of its own to the operation, counted there; /mcp itself would
-  // count the session's handshake and listings too.
-  unmeteredPaths: ["/mcp"],
-  docs: [{ title: "MCP server", file: "mcp.md" }],
+  contributes: {
+    dependencies: byDistribution([FASTMCP]),
+    routers: ["mcp"],
+    // Each tool call is a request of its own to the operation, counted there; /mcp itself would
+    // count the session's handshake and listings too.
+    unmeteredPaths: ["/mcp"],
+    docs: { "mcp.md": "MCP server" },
+  },
 };

@@ -1,4 +1,5 @@
 import { LIMITS, REDIS } from "../versions.js";
+import { byDistribution } from "./contributions.js";
 import type { Feature } from "./types.js";
 
 export const ratelimit: Feature = {
@@ -9,24 +10,25 @@ export const ratelimit: Feature = {
     hint: "per key or client address, 429 with Retry-After; in memory, or Redis with REDIS_URL",
     default: true,
   },
-  pythonDependencies: [LIMITS, REDIS],
-  setups: ["ratelimit"],
-  settings: [
-    {
-      name: "rate_limit",
-      type: "str",
-      default: 'Field(default="60/minute", min_length=1)',
-      example: "60/minute",
-      description:
-        'Requests allowed per API key (or client address), e.g. "60/minute" or "5/second;300/hour"; a stream counts once; "off" for none.',
+  contributes: {
+    dependencies: byDistribution([LIMITS, REDIS]),
+    setups: ["ratelimit"],
+    readinessChecks: { rate_limit_storage: { module: "ratelimit", function: "storage_ready" } },
+    settings: {
+      rate_limit: {
+        type: "str",
+        default: 'Field(default="60/minute", min_length=1)',
+        example: "60/minute",
+        description:
+          'Requests allowed per API key (or client address), e.g. "60/minute" or "5/second;300/hour"; a stream counts once; "off" for none.',
+      },
+      redis_url: {
+        type: "SecretStr | None",
+        default: "None",
+        example: "",
+        description: "redis:// URL of a Redis shared by all Machines (e.g. `fly redis create`); unset: each Machine counts in memory.",
+        secret: true,
+      },
     },
-    {
-      name: "redis_url",
-      type: "SecretStr | None",
-      default: "None",
-      example: "",
-      description: "redis:// URL of a Redis shared by all Machines (e.g. `fly redis create`); unset: each Machine counts in memory.",
-      secret: true,
-    },
-  ],
+  },
 };

@@ -12,6 +12,8 @@ export const tools: Feature = {
     hint: "GET /v1/tools lists the API's operations as OpenAI function-calling tools",
     default: true,
   },
-  routers: ["tools"],
-  docs: [{ title: "Tool definitions for agents", file: "tools.md" }],
+  contributes: {
+    routers: ["tools"],
+    docs: { "tools.md": "Tool definitions for agents" },
+  },
 };

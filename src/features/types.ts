@@ -1,5 +1,5 @@
+import type { TomlTable } from "smol-toml";
 import type { TemplateContext } from "../context.js";
-import type { ProjectOptions } from "../options.js";
 
 /** A setting a feature adds to the generated `Settings` class, .env.example and README. */
 export interface SettingField {
@@ -16,11 +16,126 @@ export interface SettingField {
   secret?: boolean;
 }
 
+/** A variable of fly.toml's `[env]`: never a secret. */
+export interface FlyEnvEntry {
+  value: string;
+  /** Why it is set, written as a comment above it. */
+  comment?: string;
+}
+
+/** A top-level table of fly.toml, e.g. `[metrics]`, written with smol-toml. */
+export interface FlySection {
+  /** Written as a comment above the table. */
+  comment?: string;
+  table: TomlTable;
+}
+
 /**
- * A feature of the generated project: the folder templates/<id>/ plus this
- * small module. The planner renders the folder when the feature is enabled; a
- * feature adds to shared files only through the fields below, so adding one
- * touches no other feature.
+ * Where a Dockerfile addition goes:
+ *   builder: the build stage, before the dependencies are installed (e.g. build-time packages);
+ *   runtime: the final stage, as root, before the app's user (e.g. a RUN that installs a package, an ENV);
+ *   final:   the final stage, as the app's user, before the CMD (e.g. an EXPOSE).
+ */
+export type DockerfileAnchor = "builder" | "runtime" | "final";
+
+export interface DockerfileAddition {
+  at: DockerfileAnchor;
+  /** Instructions, one or more lines, e.g. "EXPOSE 9091". */
+  instructions: string;
+  /** Why, written as a comment above them. */
+  comment?: string;
+}
+
+/**
+ * A check of `GET /readyz` (`/healthz` stays liveness): `async def <function>(app: FastAPI) -> bool`
+ * in app/<module>.py, true when what the feature depends on answers.
+ */
+export interface ReadinessCheck {
+  module: string;
+  function: string;
+}
+
+/** A secret the deploy sets on Fly (read from the environment or asked for, else generated). */
+export interface DeploySecret {
+  /**
+   * A fresh value when neither the environment nor the app has one, shown to the user once;
+   * absent: the deploy asks for it.
+   */
+  generate?(): string;
+  /** It holds the API keys clients send (comma-separated); the deploy's smoke test sends its first one. */
+  bearer?: boolean;
+}
+
+/** A command that provisions what a feature needs on Fly (e.g. `fly redis create`), shown before the deploy. */
+export interface ProvisioningStep {
+  command: string;
+  /** What it is for, written beside it. */
+  description: string;
+}
+
+/** Where a README section goes: `deploy` is after the deploy commands. */
+export type ReadmeAnchor = "deploy";
+
+export interface ReadmeSection {
+  at: ReadmeAnchor;
+  /** Markdown, one or more paragraphs. */
+  text: string;
+}
+
+/**
+ * What a feature adds to the files and steps every project shares. Each kind is keyed (a list's
+ * items are their own keys): shared files merge the enabled features' contributions by key, in
+ * feature order, and a key two features contribute is an error that names both.
+ */
+export interface Contributions {
+  /** Runtime dependencies: distribution name -> pinned PEP 508 requirement. */
+  dependencies?: Readonly<Record<string, string>>;
+  /** Development dependencies: distribution name -> pinned requirement. */
+  devDependencies?: Readonly<Record<string, string>>;
+  /** Fields of the generated Settings, by attribute name; each gets a .env.example line and a README row. */
+  settings?: Readonly<Record<string, Omit<SettingField, "name">>>;
+  /** fly.toml `[env]` variables, by name. */
+  flyEnv?: Readonly<Record<string, FlyEnvEntry>>;
+  /** Whole top-level tables of fly.toml, by table name. */
+  flySections?: Readonly<Record<string, FlySection>>;
+  /** Dockerfile instructions at an anchor, by a name of the feature's choosing. */
+  dockerfile?: Readonly<Record<string, DockerfileAddition>>;
+  /** Modules in app/routes/ whose `router` main.py includes. */
+  routers?: readonly string[];
+  /**
+   * Modules in app/ with a `setup(app: FastAPI) -> None` that create_app() calls after the routers
+   * are included, in feature order: each wraps the middleware added before it.
+   */
+  setups?: readonly string[];
+  /** Paths served without an API key when auth is on: they must hold no secret. */
+  publicPaths?: readonly string[];
+  /**
+   * Paths the rate limit does not count: checks and scrapes, and paths whose work is counted
+   * where it lands (an MCP tool call is counted as the request to the operation it calls).
+   */
+  unmeteredPaths?: readonly string[];
+  /** Codes of the `error` object the API answers with (schemas.py's ErrorCode). */
+  errorCodes?: readonly string[];
+  /** Checks of GET /readyz, by the name it reports them under. */
+  readinessChecks?: Readonly<Record<string, ReadinessCheck>>;
+  /** Headers a client sends, e.g. `authorization`, shown in the README's requests: header -> example value. */
+  clientHeaders?: Readonly<Record<string, string>>;
+  /** Secrets the deploy sets on Fly, by environment variable. */
+  secrets?: Readonly<Record<string, DeploySecret>>;
+  /** What to provision on Fly before the first deploy, by a name of the feature's choosing. */
+  provisioning?: Readonly<Record<string, ProvisioningStep>>;
+  /** Commands or advice shown after the project is written, by a name of the feature's choosing. */
+  nextSteps?: Readonly<Record<string, string>>;
+  /** Pages in the generated docs/ folder, linked from its README: file -> title. */
+  docs?: Readonly<Record<string, string>>;
+  /** Sections of the generated README, by a name of the feature's choosing. */
+  readme?: Readonly<Record<string, ReadmeSection>>;
+}
+
+/**
+ * A feature of the generated project: the folder templates/<id>/ plus this small module. The
+ * planner renders the folder when the feature is enabled; a feature adds to shared files only
+ * through `contributes`, so adding one touches no other feature.
  */
 export interface Feature {
   id: string;
@@ -34,39 +149,22 @@ export interface Feature {
     hint: string;
     default: boolean;
   };
-  /** Extra runtime dependencies (pinned PEP 508 strings) for pyproject.toml. */
-  pythonDependencies?: readonly string[];
-  /** Extra development dependencies for pyproject.toml. */
-  pythonDevDependencies?: readonly string[];
-  /** Modules in app/routes/ whose `router` main.py includes. */
-  routers?: readonly string[];
+  /** Features this one comes after when both are enabled (its setups wrap theirs, its routes follow). */
+  after?: readonly string[];
+  /** Features that must be enabled with this one; it comes after them. */
+  requires?: readonly string[];
+  /** Features that cannot be enabled with this one. */
+  conflicts?: readonly string[];
+  /** What it adds to shared outputs: data, the same for every project that has the feature. */
+  contributes?: Contributions;
   /**
-   * Modules in app/ with a `setup(app: FastAPI) -> None` that create_app() calls
-   * after the routers are included, in feature order (middleware order follows it).
+   * Keys its own templates write into a kind others contribute to (fly.toml's `[env]` PROVIDER,
+   * its `[http_service]`): a contribution of another feature may not reuse them.
    */
-  setups?: readonly string[];
-  /** Paths served without an API key when auth is on: they must hold no secret. */
-  publicPaths?: readonly string[];
-  /**
-   * Paths the rate limit does not count: checks and scrapes, and paths whose work is counted
-   * where it lands (an MCP tool call is counted as the request to the operation it calls).
-   */
-  unmeteredPaths?: readonly string[];
-  /** Fields added to the generated Settings. */
-  settings?: readonly SettingField[];
-  /** Pages in the generated docs/ folder, linked from its README. */
-  docs?: readonly { title: string; file: string }[];
-  /** Secrets the deploy step must set on Fly (names of environment variables). */
-  secrets?(options: ProjectOptions): string[];
+  owns?: { readonly [K in keyof Contributions]?: readonly string[] };
   /**
    * Files built in code rather than from templates/<id>/ (e.g. YAML written with the `yaml`
    * library), added to the plan beside the folder's files; a path may belong to one feature only.
    */
   files?(context: TemplateContext): readonly { path: string; content: string }[];
-  /**
-   * Secrets among `secrets` that the deploy step generates when neither the environment nor the
-   * app has one: name -> a fresh value, shown to the user once. A `bearer` secret holds the API
-   * keys clients send (comma-separated); the deploy's smoke test sends its first one.
-   */
-  generatedSecrets?: Readonly<Record<string, { generate(): string; bearer?: boolean }>>;
 }

@@ -14,7 +14,9 @@ export const ui: Feature = {
     hint: "GET / serves a small page that streams answers (no build step, no CDN)",
     default: true,
   },
-  routers: ["ui"],
-  publicPaths: ["/", "/ui/chat.js", "/ui/chat.css"],
-  docs: [{ title: "Chat page", file: "ui.md" }],
+  contributes: {
+    routers: ["ui"],
+    publicPaths: ["/", "/ui/chat.js", "/ui/chat.css"],
+    docs: { "ui.md": "Chat page" },
+  },
 };

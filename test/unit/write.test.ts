@@ -24,6 +24,7 @@ function planFor(directory: string): Plan {
       { path: "app/main.py", content: "app = None\n" },
     ],
     nextSteps: [],
+    deploy: { provisioning: [], secrets: [] },
     command: "",
   };
 }

@@ -1,4 +1,4 @@
-"""The settings an app runs with, and the startup and shutdown work of its features."""
+"""The settings an app runs with, and the startup and shutdown work that features add."""
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager

@@ -46,3 +46,11 @@ def test_openapi_names_every_operation(client: TestClient) -> None:
     stream = schema["paths"]["/v1/chat/stream"]["post"]["responses"]["200"]["content"]
     assert "text/event-stream" in stream
     assert client.get("/docs").status_code == 200
+
+
+def test_readyz_reports_each_check_a_feature_declares(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert all(body["checks"].values())

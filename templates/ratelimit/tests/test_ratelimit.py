@@ -78,3 +78,19 @@ def test_openapi_documents_429(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "429" in paths["/v1/chat/stream"]["post"]["responses"]
     assert "429" not in paths["/healthz"]["get"]["responses"]
+
+
+def test_readyz_fails_while_redis_is_down_and_requests_still_pass() -> None:
+    with socket.socket() as sock:  # a port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with limited(redis_url=f"redis://127.0.0.1:{port}/0") as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json() == {"status": "unavailable", "checks": {"rate_limit_storage": False}}
+        assert client.post("/v1/chat", json=CHAT).status_code == 200
+    with limited() as client:  # in memory
+        assert client.get("/readyz").json() == {
+            "status": "ok",
+            "checks": {"rate_limit_storage": True},
+        }
