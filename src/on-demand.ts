@@ -6,11 +6,10 @@
  * use: each dynamic import would be a chunk of its own and split the shared code into more,
  * and every file a run loads costs time.
  */
-export * as clack from "@clack/prompts";
 export { askWithClack } from "./prompts.js";
-export { askDeployWithClack } from "./deploy/prompts.js";
 export { helpText } from "./help.js";
 export { initGit, installDependencies } from "./install.js";
-export { DeployError, deployCommand, deployProject, failureDocument, printFailureOutput, rerunCommand, summaryLines } from "./deploy/index.js";
+export { deployCommand } from "./commands/deploy.js";
+export { deployProject, rerunCommand, summaryLines } from "./deploy/index.js";
 export { checkFlyctl, checkLogin } from "./deploy/steps.js";
-export { clackUi, plainUi } from "./deploy/ui.js";
+export { clackUi } from "./deploy/ui.js";

@@ -2,8 +2,9 @@ import path from "node:path";
 import type { TemplateContext } from "./context.js";
 import { FEATURES, isEnabled, type Feature } from "./features/index.js";
 import { GENERATOR } from "./meta.js";
-import { OPTIONS, type ProjectOptions } from "./options.js";
+import { PROJECT_OPTIONS, type ProjectOptions } from "./options.js";
 import { findProvider } from "./providers.js";
+import { recordedTable } from "./recorded.js";
 import { findRegion } from "./regions.js";
 import { shellWord } from "./render.js";
 import { loadTemplates } from "./templates.js";
@@ -37,22 +38,23 @@ export const PORT = 8080;
 export interface PlanExtras {
   /** Extra Fly regions (`--regions`), written into the project's README. */
   regions?: readonly string[];
+  /** Fly organization of the deploy (`--org`), recorded with the options. */
+  org?: string;
 }
 
-/** The command line that re-creates the project, every option spelt out. */
+/** The command line that re-creates the project, every recorded option spelt out. */
 export function commandLine(options: ProjectOptions, directory = options.directory, extras: PlanExtras = {}): string {
   const words = [`npx`, `${GENERATOR.name}@${GENERATOR.version}`, directory];
-  for (const decl of OPTIONS) {
+  for (const decl of PROJECT_OPTIONS) {
     if (decl.key === "directory") continue;
-    const value = options[decl.key];
-    if (decl.type === "features") {
-      for (const choice of decl.choices) words.push(options.features[choice.value] ? `--${choice.value}` : `--no-${choice.value}`);
-    } else if (decl.type === "boolean") {
+    const value = decl.group ? options[decl.group][decl.key] : options[decl.key as keyof ProjectOptions];
+    if (decl.type === "boolean") {
       words.push(value ? `--${decl.flag}` : `--no-${decl.flag}`);
     } else if (value !== "" && !(decl.key === "model" && options.provider === "mock")) {
       words.push(`--${decl.flag}`, String(value));
     }
   }
+  if (extras.org && extras.org !== "personal") words.push("--org", extras.org);
   if (extras.regions?.length) words.push("--regions", extras.regions.join(","));
   words.push("--yes");
   return words.map(shellWord).join(" ");
@@ -120,6 +122,7 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
     docs: features.flatMap((f) => f.docs ?? []),
     port: PORT,
     command: commandLine(options, projectName, extras),
+    recordedOptions: recordedTable({ ...options, org: extras.org, regions: extras.regions?.join(",") }),
     generator: { ...GENERATOR },
   };
 }
@@ -175,7 +178,7 @@ export function comparePaths(a: string, b: string): number {
 /** Options in, every file and its content out. Pure: reads only the packaged templates. */
 export function planProject(options: ProjectOptions, given: PlanExtras = {}): Plan {
   // Known regions besides the primary one, each once, in the order given.
-  const extras: PlanExtras = { regions: [...new Set(given.regions ?? [])].filter((code) => code !== options.region && findRegion(code)) };
+  const extras: PlanExtras = { ...given, regions: [...new Set(given.regions ?? [])].filter((code) => code !== options.region && findRegion(code)) };
   const features = enabledFeatures(options);
   const context = buildContext(options, features, extras);
   const files = new Map<string, PlannedFile>();

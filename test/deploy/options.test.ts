@@ -8,7 +8,8 @@ import { extraRegions, resolveDeployOptions } from "../../src/deploy/options.js"
 import { SMOKE_ORIGIN_ENV } from "../../src/deploy/smoke.js";
 import { readProject, writeAppName } from "../../src/deploy/project.js";
 import { helpText, optionsReference } from "../../src/help.js";
-import { DEPLOY_OPTIONS } from "../../src/options.js";
+import { DEPLOY_OPTIONS, type Question } from "../../src/options.js";
+import type { Mode } from "../../src/resolve.js";
 import { makeProject } from "./helpers.js";
 
 describe("deploy options: declared once, parsed, validated, documented", () => {
@@ -23,12 +24,16 @@ describe("deploy options: declared once, parsed, validated, documented", () => {
   it("fills defaults, asks only what has a prompt, and rejects bad values", async () => {
     expect(await resolveDeployOptions({})).toEqual({ deploy: false, org: "personal", regions: "" });
     const asked: string[] = [];
-    const answers = await resolveDeployOptions({ org: "acme" }, async (decl) => (asked.push(decl.flag), decl.type === "boolean" ? true : "fra,sin"));
+    const ask = (answer: (question: Question) => unknown, log: string[]): Mode => ({
+      kind: "ask",
+      ask: async (question) => (log.push("flag" in question ? question.flag : question.key), answer(question)),
+    });
+    const answers = await resolveDeployOptions({ org: "acme" }, ask((decl) => (decl.type === "boolean" ? true : "fra,sin"), asked));
     // The extra regions are asked only when deploying now.
     expect(asked).toEqual(["deploy", "regions"]);
     expect(answers).toEqual({ deploy: true, org: "acme", regions: "fra,sin" });
     const notDeploying: string[] = [];
-    expect(await resolveDeployOptions({}, async (decl) => (notDeploying.push(decl.flag), false))).toEqual({ deploy: false, org: "personal", regions: "" });
+    expect(await resolveDeployOptions({}, ask(() => false, notDeploying))).toEqual({ deploy: false, org: "personal", regions: "" });
     expect(notDeploying).toEqual(["deploy"]);
     await expect(resolveDeployOptions({ regions: "fra,mars" })).rejects.toThrow('unknown region "mars" in --regions');
     await expect(resolveDeployOptions({ org: "Acme Inc" })).rejects.toThrow('invalid --org "Acme Inc"');

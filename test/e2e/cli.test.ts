@@ -23,9 +23,10 @@ describe("the command line", () => {
   it("--help lists every declared option and its choices", async () => {
     const result = await runCli(["--help"]);
     expect(result.exitCode).toBe(0);
-    for (const decl of OPTIONS.filter((o) => o.key !== "directory")) {
-      if (decl.type === "features") {
-        for (const feature of decl.choices) expect(result.stdout).toContain(`--${feature.value}, --no-${feature.value}`);
+    for (const decl of OPTIONS.filter((o) => o.commands.includes("create"))) {
+      // Each optional feature, like every on/off option, is a flag pair.
+      if (decl.type === "boolean" && decl.scope !== "run") {
+        expect(result.stdout).toContain(`--${decl.flag}, --no-${decl.flag}`);
         continue;
       }
       expect(result.stdout).toContain(`--${decl.flag}`);
