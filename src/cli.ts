@@ -61,11 +61,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   return result.exitCode;
 }
 
+/** Every error comes with a hint: its own, else where every option is listed. */
+const hintOf = (error: UserError) => error.hint ?? `every option and its choices: ${GENERATOR.name} --help`;
+
 /** `{"ok": false, "error": {...}}`: what a script that asked for --json gets on a failure. */
 export function failureDocument(error: UserError) {
   return {
     ok: false,
-    error: { code: error instanceof DeployError ? "deploy_failed" : error.code, message: error.message, hint: error.hint ?? null },
+    error: { code: error instanceof DeployError ? "deploy_failed" : error.code, message: error.message, hint: hintOf(error) },
     ...(error instanceof DeployError ? { step: error.step, output: error.output } : {}),
   };
 }
@@ -83,9 +86,8 @@ export async function run(argv: readonly string[]): Promise<void> {
     if (error instanceof DeployError && error.output.length > 0) {
       process.stderr.write(`${error.output.map((line) => `  flyctl │ ${plainText(line)}`).join("\n")}\n`);
     }
-    // Every error comes with a hint: its own, else where every option is listed.
     process.stderr.write(`error: ${plainText(error.message)}\n`);
-    process.stderr.write(`hint: ${plainText(error.hint ?? `every option and its choices: ${GENERATOR.name} --help`)}\n`);
+    process.stderr.write(`hint: ${plainText(hintOf(error))}\n`);
     process.exitCode = 1;
   }
 }

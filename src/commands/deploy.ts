@@ -2,8 +2,7 @@ import path from "node:path";
 import type { ParsedArgs } from "../args.js";
 import { deployProject, rerunCommand, summaryLines } from "../deploy/index.js";
 import { extraRegions } from "../deploy/options.js";
-import { readRecordedOptions } from "../deploy/project.js";
-import { checkProject } from "../deploy/steps.js";
+import { readProject, readRecordedOptions } from "../deploy/project.js";
 import { UserError } from "../errors.js";
 import { GENERATOR } from "../meta.js";
 import { checkOption, flagUsage, optionFor, optionsFor, type DeployOptions } from "../options.js";
@@ -57,7 +56,8 @@ export const deployCommand: CommandModule<DeployCommandRequest> = {
     const dir = path.resolve(args.given.directory ?? ".");
     ui.intro(`${GENERATOR.name} ${GENERATOR.version}: deploy to Fly.io`);
     // The project's primary region is never an extra one; its recorded org and regions are the defaults.
-    const project = await checkProject(dir);
+    // Read before anything is asked: a wrong directory or a project without its options stops here.
+    const project = await readProject(dir);
     const recorded = await readRecordedOptions(dir);
     const resolved = (await resolve(decls, args.deploy as Given, modeFor(ui, args.flags.has("yes")), {
       command: "deploy",
