@@ -37,7 +37,7 @@ export interface Ui {
 /** Plain lines for CI and logs, never an escape code; `print` is stderr when stdout carries --json. */
 export function plainUi(print: (line: string) => void, kind: "plain" | "json" = "plain"): Ui {
   const write = (line: string) => print(plainText(line));
-  const never = (): never => {
+  const never = async (): Promise<never> => {
     throw new Error("nothing is asked without a terminal");
   };
   return {

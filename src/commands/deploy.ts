@@ -5,8 +5,8 @@ import { extraRegions } from "../deploy/options.js";
 import { readProject, readRecordedOptions } from "../deploy/project.js";
 import { UserError } from "../errors.js";
 import { GENERATOR } from "../meta.js";
-import { checkOption, flagUsage, optionFor, optionsFor, type DeployOptions } from "../options.js";
-import { hintFor, resolve, type Given } from "../resolve.js";
+import { flagUsage, optionFor, optionsFor, type DeployOptions } from "../options.js";
+import { resolve, type Given } from "../resolve.js";
 import type { Ui } from "../ui.js";
 import { modeFor } from "./create.js";
 import type { CommandModule, CommandResult } from "./types.js";
@@ -46,25 +46,24 @@ function checkApplicable(args: ParsedArgs): void {
 export const deployCommand: CommandModule<DeployCommandRequest> = {
   async resolve(args: ParsedArgs, ui: Ui): Promise<DeployCommandRequest> {
     checkApplicable(args);
-    if (args.given.name !== undefined) {
-      const error = checkOption(optionFor("name"), args.given.name, {});
-      if (error) throw new UserError(error, hintFor(optionFor("name"), "deploy"), "invalid_option");
-    }
-    const decls = optionsFor("deploy", ["deploy"]);
+    const decls = optionsFor("deploy");
+    const given = { ...args.given, ...args.deploy } as Given;
     // Bad flags are refused before the project is read, and long before flyctl runs.
-    await resolve(decls, args.deploy as Given, { kind: "defaults" }, { command: "deploy" });
-    const dir = path.resolve(args.given.directory ?? ".");
+    const { directory } = await resolve(decls, given, { kind: "defaults" }, { command: "deploy" });
+    const dir = path.resolve(String(directory));
     ui.intro(`${GENERATOR.name} ${GENERATOR.version}: deploy to Fly.io`);
-    // The project's primary region is never an extra one; its recorded org and regions are the defaults.
     // Read before anything is asked: a wrong directory or a project without its options stops here.
     const project = await readProject(dir);
     const recorded = await readRecordedOptions(dir);
-    const resolved = (await resolve(decls, args.deploy as Given, modeFor(ui, args.flags.has("yes")), {
+    // The project's primary region is never an extra one; its recorded org and regions are the defaults.
+    const resolved = await resolve(decls, given, modeFor(ui, args.flags.has("yes")), {
       command: "deploy",
       known: { region: project.primaryRegion },
       recorded: { org: recorded.org, regions: recorded.regions },
-    })) as unknown as Pick<DeployOptions, "org" | "regions">;
-    return { dir, appName: args.given.name, options: resolved, primaryRegion: project.primaryRegion, yes: args.flags.has("yes"), flags: args.deploy };
+    });
+    const options = { org: String(resolved.org), regions: String(resolved.regions) };
+    const appName = resolved.name === "" ? undefined : String(resolved.name);
+    return { dir, appName, options, primaryRegion: project.primaryRegion, yes: args.flags.has("yes"), flags: args.deploy };
   },
 
   async run(request: DeployCommandRequest, ui: Ui): Promise<CommandResult> {
