@@ -2,7 +2,7 @@ import path from "node:path";
 import type { TemplateContext } from "./context.js";
 import { FEATURES, isEnabled, type Feature } from "./features/index.js";
 import { GENERATOR } from "./meta.js";
-import { PROJECT_OPTIONS, type ProjectOptions } from "./options.js";
+import { PROJECT_OPTIONS, optionFor, type ProjectOptions } from "./options.js";
 import { findProvider } from "./providers.js";
 import { recordedTable } from "./recorded.js";
 import { findRegion } from "./regions.js";
@@ -54,7 +54,7 @@ export function commandLine(options: ProjectOptions, directory = options.directo
       words.push(`--${decl.flag}`, String(value));
     }
   }
-  if (extras.org && extras.org !== "personal") words.push("--org", extras.org);
+  if (extras.org && extras.org !== optionFor("org").default({})) words.push("--org", extras.org);
   if (extras.regions?.length) words.push("--regions", extras.regions.join(","));
   words.push("--yes");
   return words.map(shellWord).join(" ");

@@ -30,7 +30,10 @@ function checkApplicable(args: ParsedArgs): void {
     .map((o) => flagUsage(o).split(",")[0]!.replace(/ <.*/, ""))
     .join(", ")}`;
   const { features, ...given } = args.given;
-  const keys = [...Object.keys(given), ...Object.keys(features ?? {}), ...Object.keys(args.deploy)];
+  const { deploy, ...deployFlags } = args.deploy;
+  // `deploy --deploy` says what the command does anyway; `--no-deploy` contradicts it.
+  if (deploy === false) throw new UserError("deploy --no-deploy would deploy nothing", "drop --no-deploy", "conflicting_options");
+  const keys = [...Object.keys(given), ...Object.keys(features ?? {}), ...Object.keys(deployFlags)];
   for (const key of keys) {
     const decl = optionFor(key);
     if (decl.commands.includes("deploy")) continue;

@@ -2,10 +2,9 @@ import path from "node:path";
 import { GENERATOR } from "../meta.js";
 import { checkOption, optionFor, type DeployOptions, type ProjectOptions } from "../options.js";
 import { shellWord } from "../render.js";
-import { plainText } from "../text.js";
 import type { Env } from "./flyctl.js";
 import { offerGithubSecret, type GithubSecret } from "./github.js";
-import { readProject, writeAppName, type DeployProject } from "./project.js";
+import { writeAppName, type DeployProject } from "./project.js";
 import { SMOKE_ORIGIN_ENV, SmokeError, smokeTest, type SmokeResult } from "./smoke.js";
 import {
   DeployError,
@@ -24,7 +23,6 @@ import {
   suggestNames,
   type SecretValue,
   type StepContext,
-  type StepName,
 } from "./steps.js";
 import type { DeployUi, StepProgress } from "./ui.js";
 
