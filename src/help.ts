@@ -35,7 +35,7 @@ const SECTIONS: Record<Command, Record<Scope, string>> = {
     run: "Command options",
   },
   deploy: {
-    project: "Project",
+    project: "Project and app",
     deploy: "Deploy options",
     run: "Command options",
   },
