@@ -1,4 +1,4 @@
-import type { Ask } from "./resolve.js";
+import type { Ask, Mode } from "./resolve.js";
 import { plainText } from "./text.js";
 
 /** Progress of one step: a tool's lines as they come, then one closing note. */
@@ -68,4 +68,9 @@ export function plainUi(print: (line: string) => void, kind: "plain" | "json" = 
 /** --json: progress as plain lines on stderr, so that stdout holds the document alone. */
 export function jsonUi(): Ui {
   return plainUi((line) => process.stderr.write(`${line}\n`), "json");
+}
+
+/** Who answers what the flags leave open: the person at the terminal, the defaults (--yes), or no one. */
+export function modeFor(ui: Ui, yes: boolean): Mode {
+  return ui.interactive ? { kind: "ask", ask: ui.ask } : yes ? { kind: "defaults" } : { kind: "flags-only" };
 }

@@ -8,8 +8,8 @@ import { GENERATOR } from "../meta.js";
 import { optionsFor, type DeployOptions, type Option, type ProjectOptions } from "../options.js";
 import { nextSteps, PORT, planProject } from "../plan.js";
 import { jsonReport, planSummary, planTree } from "../report.js";
-import { resolve, type Given, type Mode } from "../resolve.js";
-import type { Ui } from "../ui.js";
+import { resolve, type Given } from "../resolve.js";
+import { modeFor, type Ui } from "../ui.js";
 import { checkTarget, writePlan } from "../write.js";
 import type { CommandModule, CommandResult } from "./types.js";
 
@@ -24,11 +24,6 @@ export interface CreateRequest {
   yes: boolean;
   /** The deploy flags as given, for the command that runs the deploy again. */
   deployFlags: Partial<DeployOptions>;
-}
-
-/** How the Ui and the flags decide who answers what the flags leave open. */
-export function modeFor(ui: Ui, yes: boolean): Mode {
-  return ui.interactive ? { kind: "ask", ask: ui.ask } : yes ? { kind: "defaults" } : { kind: "flags-only" };
 }
 
 export const createCommand: CommandModule<CreateRequest> = {

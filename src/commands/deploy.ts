@@ -7,8 +7,7 @@ import { UserError } from "../errors.js";
 import { GENERATOR } from "../meta.js";
 import { flagUsage, optionFor, optionsFor, type DeployOptions } from "../options.js";
 import { resolve, type Given } from "../resolve.js";
-import type { Ui } from "../ui.js";
-import { modeFor } from "./create.js";
+import { modeFor, type Ui } from "../ui.js";
 import type { CommandModule, CommandResult } from "./types.js";
 
 export interface DeployCommandRequest {
