@@ -1,13 +1,13 @@
-import { COMMAND_FLAGS, DEPLOY_OPTIONS, OPTIONS, type DeployOptions, type ProjectOptions } from "./options.js";
+import { OPTIONS, type Command, type DeployOptions, type Option, type ProjectOptions } from "./options.js";
 import { UserError } from "./errors.js";
 
 export interface ParsedArgs {
-  command: "create" | "deploy";
+  command: Command;
   /** Project options given as flags (or the positional directory). */
   given: Partial<ProjectOptions>;
-  /** Deploy options given as flags: --deploy, --org, --regions. */
+  /** Deploy options given as flags (--deploy, --org, --regions...). */
   deploy: Partial<DeployOptions>;
-  /** Command flags: yes, dry-run, json, force, help, version. */
+  /** Flags that steer the run (scope "run"): yes, dry-run, json, force, help, version. */
   flags: Set<string>;
 }
 
@@ -35,10 +35,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const deploy: Record<string, unknown> = {};
   const flags = new Set<string>();
   const positionals: string[] = [];
-  const shorts = new Map<string, string>(COMMAND_FLAGS.flatMap((f) => ("short" in f ? [[f.short, f.flag]] : [])));
-  const featureIds = OPTIONS.flatMap((o) => (o.type === "features" ? o.choices.map((c) => c.value) : []));
-  const projectFlags = OPTIONS.filter((o) => o.type !== "features");
-  const knownFlags = [...projectFlags, ...DEPLOY_OPTIONS, ...COMMAND_FLAGS].map((f) => f.flag).concat(featureIds);
+  const shorts = new Map<string, Option>(OPTIONS.flatMap((o) => (o.short ? [[o.short, o]] : [])));
+  const knownFlags = OPTIONS.map((o) => o.flag);
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -52,47 +50,38 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     if (/^-[a-zA-Z]+$/.test(arg)) {
       for (const letter of arg.slice(1)) {
-        const flag = shorts.get(letter);
-        if (!flag) throw new UserError(`unknown option -${letter}; see --help`);
-        flags.add(flag);
+        const decl = shorts.get(letter);
+        if (!decl) throw new UserError(`unknown option -${letter}; see --help`, undefined, "unknown_option");
+        flags.add(decl.flag);
       }
       continue;
     }
     const [rawName, inlineValue] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const negated = rawName.startsWith("no-");
     const name = negated ? rawName.slice(3) : rawName;
-    if (featureIds.includes(name)) {
-      if (inlineValue !== undefined) throw new UserError(`--${rawName} takes no value`);
-      const features = (given.features ??= {}) as Record<string, boolean>;
-      if (name in features) throw new UserError(`--${name} is given twice`);
-      features[name] = !negated;
-      continue;
+    const decl = OPTIONS.find((o) => o.flag === name);
+    if (!decl || (negated && decl.scope === "run")) {
+      const suggestion = decl ? undefined : closest(rawName, knownFlags);
+      throw new UserError(`unknown option --${rawName}${suggestion ? `; did you mean --${suggestion}?` : ""} (see --help)`, undefined, "unknown_option");
     }
-    const deployDecl = DEPLOY_OPTIONS.find((o) => o.flag === name);
-    const decl = projectFlags.find((o) => o.flag === name) ?? deployDecl;
-    const target = deployDecl ? deploy : given;
-    const command = COMMAND_FLAGS.find((f) => f.flag === name);
-    if (!decl && !command) {
-      const suggestion = closest(rawName, knownFlags);
-      throw new UserError(`unknown option --${rawName}${suggestion ? `; did you mean --${suggestion}?` : ""} (see --help)`);
-    }
-    if (command || decl?.type === "boolean") {
-      if (inlineValue !== undefined) throw new UserError(`--${rawName} takes no value`);
-      if (command) {
-        if (negated) throw new UserError(`unknown option --${rawName} (see --help)`);
-        flags.add(command.flag);
-      } else {
-        target[decl!.key] = !negated;
+    const target = decl.scope === "deploy" ? deploy : decl.group ? ((given[decl.group] ??= {}) as Record<string, unknown>) : given;
+    if (decl.type === "boolean") {
+      if (inlineValue !== undefined) throw new UserError(`--${rawName} takes no value`, undefined, "bad_arguments");
+      if (decl.scope === "run") {
+        flags.add(decl.flag);
+        continue;
       }
+      if (decl.key in target) throw new UserError(`--${name} is given twice`, undefined, "bad_arguments");
+      target[decl.key] = !negated;
       continue;
     }
-    if (negated) throw new UserError(`unknown option --${rawName}; --${name} takes a value (see --help)`);
+    if (negated) throw new UserError(`unknown option --${rawName}; --${name} takes a value (see --help)`, undefined, "unknown_option");
     const value = inlineValue ?? argv[++i];
     if (value === undefined || (inlineValue === undefined && value.startsWith("--"))) {
-      throw new UserError(`--${name} needs a value: --${name} ${decl!.arg ?? "<value>"}`);
+      throw new UserError(`--${name} needs a value: --${name} ${decl.arg ?? "<value>"}`, undefined, "bad_arguments");
     }
-    if (decl!.key in target) throw new UserError(`--${name} is given twice`);
-    target[decl!.key] = value;
+    if (decl.key in target) throw new UserError(`--${name} is given twice`, undefined, "bad_arguments");
+    target[decl.key] = value;
   }
 
   let command: ParsedArgs["command"] = "create";
@@ -101,11 +90,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     positionals.shift();
   }
   if (positionals.length > 1) {
-    throw new UserError(`expected one directory, got ${positionals.length}: ${positionals.join(" ")}`);
+    throw new UserError(`expected one directory, got ${positionals.length}: ${positionals.join(" ")}`, undefined, "bad_arguments");
   }
   if (positionals.length === 1) {
     if (given.directory !== undefined && given.directory !== positionals[0]) {
-      throw new UserError(`two directories given: ${positionals[0]} and --directory ${String(given.directory)}`);
+      throw new UserError(`two directories given: ${positionals[0]} and --directory ${String(given.directory)}`, undefined, "bad_arguments");
     }
     given.directory = positionals[0];
   }

@@ -1,161 +1,93 @@
-import { parseArgs } from "./args.js";
-import type { DeployError, DeploySummary } from "./deploy/index.js";
-import { checkDeployFlags, extraRegions, resolveDeployOptions } from "./deploy/options.js";
+import { parseArgs, type ParsedArgs } from "./args.js";
+import { createCommand } from "./commands/create.js";
+import type { CommandModule, CommandResult } from "./commands/types.js";
+import { DeployError } from "./deploy/errors.js";
 import { UserError } from "./errors.js";
-import type { StepResult } from "./install.js";
 import { GENERATOR } from "./meta.js";
-import { nextSteps, PORT, planProject } from "./plan.js";
-import { jsonReport, planSummary, planTree } from "./report.js";
-import { resolveOptions, type Mode } from "./resolve.js";
 import { plainText } from "./text.js";
-import { checkTarget, writePlan } from "./write.js";
+import { jsonUi, plainUi, type Ui } from "./ui.js";
 
 /** What `--yes --no-install --no-git` never runs, loaded when it runs (see src/on-demand.ts). */
 const onDemand = () => import("./on-demand.js");
 
+const set = (value: string | undefined) => value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+
 /** A person can answer questions: both ends are terminals and this is not CI. */
 export function canAsk(env = process.env): boolean {
-  const ci = env.CI !== undefined && env.CI !== "" && env.CI !== "0" && env.CI.toLowerCase() !== "false";
-  return Boolean(process.stdin.isTTY && process.stdout.isTTY && !ci);
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY && !set(env.CI));
 }
 
+/**
+ * The one Ui of a run, chosen from the flags and the terminal: --json; a terminal (clack); or
+ * plain lines (no terminal, CI, NO_COLOR). With NO_COLOR a person at a terminal is still asked,
+ * by the same prompts without colour, and everything else is plain lines.
+ */
+export async function pickUi(flags: ReadonlySet<string>, env = process.env): Promise<Ui> {
+  if (flags.has("json")) return jsonUi();
+  // canAsk() after --json and --yes: it would set up process.stdin for nothing.
+  const interactive = !flags.has("yes") && canAsk(env);
+  const terminal = process.stdout.isTTY && !set(env.CI) && !(env.NO_COLOR ?? "");
+  const plain = plainUi((line) => process.stdout.write(`${line}\n`));
+  if (!terminal && !interactive) return plain;
+  const { clackUi } = await onDemand();
+  const clack = clackUi({ interactive });
+  return terminal ? clack : { ...plain, interactive, ask: clack.ask, askSecret: clack.askSecret, askAppName: clack.askAppName, confirm: clack.confirm };
+}
+
+/** Errors whose --json document the command already printed (with what it did before failing). */
+const documented = new WeakSet<Error>();
+
+/** Parses, picks the command and the Ui, runs the command, prints its result. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args: ParsedArgs = parseArgs(argv);
   if (args.flags.has("help")) {
     const { helpText } = await onDemand();
-    console.log(helpText());
+    console.log(helpText(args.command));
     return 0;
   }
   if (args.flags.has("version")) {
     console.log(GENERATOR.version);
     return 0;
   }
-  if (args.command === "deploy") {
-    const { deployCommand } = await onDemand();
-    return deployCommand(args, canAsk() && !args.flags.has("yes") && !args.flags.has("json"));
+  const command: CommandModule<unknown> = (args.command === "deploy" ? (await onDemand()).deployCommand : createCommand) as CommandModule<unknown>;
+  const ui = await pickUi(args.flags);
+  const result: CommandResult = await command.run(await command.resolve(args, ui), ui);
+  if (ui.kind === "json") console.log(JSON.stringify(result.document, null, 2));
+  else result.show(ui);
+  if (result.error) {
+    if (ui.kind === "json") documented.add(result.error);
+    throw result.error;
   }
-
-  const json = args.flags.has("json");
-  const dryRun = args.flags.has("dry-run");
-  checkDeployFlags(args.deploy);
-  if (dryRun && args.deploy.deploy) throw new UserError("--dry-run writes nothing, so there is nothing to deploy", "drop --deploy, or drop --dry-run");
-  // canAsk() last: with --yes or --json it would set up process.stdin for nothing.
-  const interactive = !args.flags.has("yes") && !json && canAsk();
-  // The questions, and the spinners and notes around them.
-  const prompts = interactive ? await onDemand() : undefined;
-  const p = prompts?.clack;
-  const mode: Mode = prompts ? { kind: "ask", ask: prompts.askWithClack } : args.flags.has("yes") ? { kind: "defaults" } : { kind: "flags-only" };
-  // In --json mode stdout carries the document only; everything else goes to stderr. Plain
-  // output never carries escape codes, whatever a child process (uv, pip, flyctl) printed.
-  const say = (line: string) => (json ? process.stderr : process.stdout).write(`${plainText(line)}\n`);
-
-  p?.intro(`${GENERATOR.name} ${GENERATOR.version}`);
-  const options = await resolveOptions(args.given, mode);
-  const deployOptions = await resolveDeployOptions(args.deploy, prompts && !dryRun ? prompts.askDeployWithClack(options.region) : undefined);
-  // Extra regions are written into the project's README, and started by the deploy.
-  const plan = planProject(options, { regions: extraRegions(deployOptions.regions, options.region) });
-  const target = await checkTarget(plan, args.flags.has("force"));
-
-  if (dryRun) {
-    if (json) {
-      console.log(JSON.stringify(jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] }), null, 2));
-    } else {
-      say(planTree(plan));
-      for (const line of planSummary(plan)) say(line);
-      if (target.overwrites.length) say(`would replace: ${target.overwrites.join(", ")}`);
-      say("dry run: nothing was written");
-    }
-    return 0;
-  }
-
-  const deploy = deployOptions.deploy ? await onDemand() : undefined;
-  if (deploy) {
-    // Fail before writing anything when flyctl or the login is missing.
-    const { checkFlyctl, checkLogin } = deploy;
-    await checkLogin(await checkFlyctl(process.cwd(), process.env), process.env);
-  }
-
-  const spinner = p?.spinner();
-  spinner?.start("Writing the project");
-  await writePlan(plan, target);
-  spinner?.stop(`Wrote ${plan.files.length} files to ${options.directory}`);
-  if (!interactive && !json) say(`Wrote ${plan.files.length} files to ${options.directory}`);
-  if (target.overwrites.length) say(`replaced: ${target.overwrites.join(", ")}`);
-
-  const steps: StepResult[] = [];
-  const runStep = async (label: string, step: () => Promise<StepResult>) => {
-    spinner?.start(label);
-    if (!interactive && !json) say(`${label}…`);
-    const result = await step();
-    steps.push(result);
-    if (spinner) spinner.stop(result.note);
-    else say(`${result.step}: ${result.note}`);
-  };
-  if (options.install || options.git) {
-    const { initGit, installDependencies } = await onDemand();
-    if (options.install) await runStep("Installing Python dependencies", () => installDependencies(target.dir, options));
-    if (options.git) await runStep("Initialising git", () => initGit(target.dir));
-  }
-
-  let deployed: DeploySummary | undefined;
-  let deployFailure: DeployError | undefined;
-  if (deploy) {
-    const { clackUi, deployProject, plainUi, rerunCommand } = deploy;
-    try {
-      deployed = await deployProject({
-        dir: target.dir,
-        org: deployOptions.org,
-        regions: extraRegions(deployOptions.regions, undefined),
-        options,
-        yes: args.flags.has("yes"),
-        env: process.env,
-        ui: interactive ? clackUi() : plainUi(say),
-        rerun: rerunCommand(target.dir, args.deploy),
-      });
-    } catch (error) {
-      if (!(error instanceof deploy.DeployError)) throw error;
-      deployFailure = error;
-    }
-  }
-
-  // Exactly the commands that work now: an install that was skipped or failed is still to do.
-  const installed = steps.some((s) => s.step === "install" && s.status === "done");
-  const next = nextSteps(options, { installed, deployed: deployed !== undefined });
-  const chatPage = plan.features.includes("ui") ? `Then open http://127.0.0.1:${PORT}/ to chat with it.` : undefined;
-  if (json) {
-    const report = jsonReport({ ...plan, nextSteps: next }, { dryRun, directory: target.dir, overwritten: target.overwrites, steps });
-    const document = deployed ?? (deployFailure ? deploy!.failureDocument(deployFailure) : undefined);
-    console.log(JSON.stringify({ ...report, ...(deployFailure ? { ok: false } : {}), ...(document ? { deploy: document } : {}) }, null, 2));
-  } else if (p) {
-    p.note([...next, ...(chatPage ? ["", chatPage] : [])].join("\n"), "Next steps");
-    p.log.message(`Re-create this project without questions:\n${plan.command}`);
-    if (deployed) p.note(deploy!.summaryLines(deployed).join("\n"), "Deployed");
-    if (!deployFailure) p.outro("Happy shipping!");
-  } else {
-    say("\nNext steps:");
-    for (const step of next) say(`  ${step}`);
-    if (chatPage) say(chatPage);
-    say(`\nRe-create this project: ${plan.command}`);
-    if (deployed) for (const line of ["", ...deploy!.summaryLines(deployed)]) say(line);
-  }
-  if (deployFailure) {
-    deploy!.printFailureOutput(deployFailure);
-    throw deployFailure;
-  }
-  return steps.some((s) => s.status === "failed") ? 1 : 0;
+  return result.exitCode;
 }
+
+/** Every error comes with a hint: its own, else where every option is listed. */
+const hintOf = (error: UserError) => error.hint ?? `every option and its choices: ${GENERATOR.name} --help`;
+
+/** `{"ok": false, "error": {...}}`: what a script that asked for --json gets on a failure. */
+export function failureDocument(error: UserError) {
+  return {
+    ok: false,
+    error: { code: error instanceof DeployError ? "deploy_failed" : error.code, message: error.message, hint: hintOf(error) },
+    ...(error instanceof DeployError ? { step: error.step, output: error.output } : {}),
+  };
+}
+
+/** --json before any `--`: asked for even when the arguments do not parse. */
+const wantsJson = (argv: readonly string[]) => argv.slice(0, argv.includes("--") ? argv.indexOf("--") : undefined).includes("--json");
 
 export async function run(argv: readonly string[]): Promise<void> {
   try {
     process.exitCode = await main(argv);
   } catch (error) {
-    if (error instanceof UserError) {
-      // Every error comes with a hint: its own, else where every option is listed.
-      process.stderr.write(`error: ${plainText(error.message)}\n`);
-      process.stderr.write(`hint: ${plainText(error.hint ?? `every option and its choices: ${GENERATOR.name} --help`)}\n`);
-      process.exitCode = 1;
-      return;
+    if (!(error instanceof UserError)) throw error;
+    if (wantsJson(argv) && !documented.has(error)) console.log(JSON.stringify(failureDocument(error), null, 2));
+    // flyctl's own lines of a failed deploy step, just before the error line.
+    if (error instanceof DeployError && error.output.length > 0) {
+      process.stderr.write(`${error.output.map((line) => `  flyctl │ ${plainText(line)}`).join("\n")}\n`);
     }
-    throw error;
+    process.stderr.write(`error: ${plainText(error.message)}\n`);
+    process.stderr.write(`hint: ${plainText(hintOf(error))}\n`);
+    process.exitCode = 1;
   }
 }

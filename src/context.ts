@@ -94,5 +94,7 @@ export interface TemplateContext {
   port: number;
   /** The non-interactive command line that re-creates this project. */
   command: string;
+  /** `[tool.create-fly-fastapi]` of pyproject.toml as TOML text: every option the project was created with. */
+  recordedOptions: string;
   generator: { name: string; version: string };
 }

@@ -4,6 +4,8 @@ export class UserError extends Error {
     message: string,
     /** A command or flag that fixes it, printed after the message. */
     readonly hint?: string,
+    /** Stable, for scripts: `error.code` of the --json failure document. */
+    readonly code: string = "invalid_input",
   ) {
     super(message);
     this.name = "UserError";

@@ -1,12 +1,15 @@
 import path from "node:path";
-import { OPTIONAL_FEATURES, defaultFeatures } from "./features/index.js";
+import { OPTIONAL_FEATURES } from "./features/index.js";
 import { PROVIDERS, findProvider } from "./providers.js";
 import { REGIONS, findRegion } from "./regions.js";
 
 /**
- * Every option of the scaffolder is declared once, here. The argument parser,
- * the prompts, `--help` and docs/options.md are all derived from this list.
+ * Every option of every command is declared once, here, as an `Option`. The argument parser,
+ * the resolver, the prompts, `--help`, docs/options.md and the options recorded in the
+ * generated pyproject.toml are all derived from `OPTIONS`.
  */
+
+export type Command = "create" | "deploy";
 
 export interface ProjectOptions {
   directory: string;
@@ -22,6 +25,18 @@ export interface ProjectOptions {
   features: Record<string, boolean>;
 }
 
+/** Options of the deploy to Fly.io: `--deploy` after creating, or the `deploy` command. */
+export interface DeployOptions {
+  deploy: boolean;
+  /** Fly organization slug a new app is created in. */
+  org: string;
+  /** Extra regions, comma separated, each getting one machine besides the primary region's. */
+  regions: string;
+}
+
+/** What the options resolved so far say; defaults and checks of later options read it. */
+export type Answers = Partial<ProjectOptions & DeployOptions>;
+
 export interface Choice {
   value: string;
   label: string;
@@ -29,31 +44,75 @@ export interface Choice {
   group?: string;
 }
 
-interface Common<K extends keyof ProjectOptions> {
-  key: K;
-  /** Long flag without dashes, e.g. "base-url". */
+/**
+ * What an option is about: the project (recorded in its pyproject.toml), its deploy, or the
+ * run itself (--yes, --json: flags that steer the command, never asked nor recorded).
+ */
+export type Scope = "project" | "deploy" | "run";
+
+interface Common<V> {
+  /** Key of the value in the resolved options; an optional feature's is its id. */
+  key: string;
+  scope: Scope;
+  /** The commands that take this option. */
+  commands: readonly Command[];
+  /** Long flag without dashes, e.g. "base-url"; also its key in [tool.create-fly-fastapi]. */
   flag: string;
+  /** One-letter alias, e.g. -y. */
+  short?: string;
   /** Placeholder shown in --help, e.g. "<url>". */
   arg?: string;
   description: string;
+  /** Shown beside it when it is one choice of a group's multiselect. */
+  hint?: string;
   /** Question asked in a terminal; options without one are never asked. */
   prompt?: string;
   /** Ask only when this holds for the answers so far. */
-  askWhen?: (answers: Partial<ProjectOptions>) => boolean;
+  askWhen?: (answers: Answers) => boolean;
   /** Default given the answers so far; undefined means "must be given". */
-  default: (answers: Partial<ProjectOptions>) => ProjectOptions[K] | undefined;
+  default: (answers: Answers) => V | undefined;
   /** Shown in --help and docs when the default depends on other answers. */
   defaultText?: string;
-  /** Returns an error message, or undefined when the value is fine. */
-  validate?: (value: ProjectOptions[K], answers: Partial<ProjectOptions>) => string | undefined;
+  /** Returns an error message, or undefined when the value is fine (choices are checked apart). */
+  check?: (value: V, answers: Answers) => string | undefined;
+  /** A value that works, shown in the hint of an error. */
+  example?: string;
+  /** Without a terminal the default is taken rather than asked for (not deploying is safe). */
+  quietDefault?: boolean;
+  /** False: not recorded in [tool.create-fly-fastapi] (the directory; deploying now). */
+  record?: false;
+  /** Options of a group are asked together as one multiselect; values land in answers[group]. */
+  group?: "features";
+  /** What differs when another command takes it: `deploy --name` defaults to fly.toml's app. */
+  in?: Partial<Record<Command, Partial<Pick<Common<V>, "description" | "prompt" | "askWhen" | "default" | "defaultText">>>>;
 }
 
-export type OptionDecl =
-  | (Common<"directory" | "name" | "model" | "baseUrl"> & { type: "string" })
-  | (Common<"provider" | "region" | "pythonTool"> & { type: "choice"; choices: readonly Choice[] })
-  | (Common<"git" | "install"> & { type: "boolean" })
-  /** The optional features, asked together; each feature module declares its own flag pair. */
-  | (Common<"features"> & { type: "features"; choices: readonly (Choice & { default: boolean })[] });
+export type Option =
+  | (Common<string> & { type: "string" })
+  | (Common<string> & { type: "choice"; choices: readonly Choice[] })
+  /** Several of `choices`, comma separated ("fra,sin"); recorded as a TOML array. */
+  | (Common<string> & { type: "list"; choices: readonly Choice[] })
+  | (Common<boolean> & { type: "boolean" });
+
+/** Options asked together as one question: the optional features. */
+export interface OptionGroup {
+  key: "features";
+  type: "group";
+  prompt: string;
+  description: string;
+  choices: readonly Extract<Option, { type: "boolean" }>[];
+}
+
+export type Question = Option | OptionGroup;
+
+export const GROUPS: Record<NonNullable<Option["group"]>, Omit<OptionGroup, "choices">> = {
+  features: {
+    key: "features",
+    type: "group",
+    prompt: "Which features? (space toggles, enter confirms)",
+    description: "Optional features of the generated app",
+  },
+};
 
 const APP_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -90,53 +149,95 @@ const printable = (what: string) => (value: string) =>
     ? `${what} must be 1-200 printable characters`
     : undefined;
 
-export const OPTIONS: readonly OptionDecl[] = [
+const CREATE = ["create"] as const;
+const BOTH = ["create", "deploy"] as const;
+
+/** Each optional feature is an option of its own: a flag pair, asked with the others in one multiselect. */
+const featureOptions: Option[] = OPTIONAL_FEATURES.map((feature) => ({
+  key: feature.id,
+  scope: "project",
+  commands: CREATE,
+  flag: feature.id,
+  type: "boolean",
+  group: "features",
+  description: `${feature.option.label}: ${feature.option.hint}`,
+  prompt: feature.option.label,
+  hint: feature.option.hint,
+  default: () => feature.option.default,
+}));
+
+export const OPTIONS: readonly Option[] = [
   {
     key: "directory",
+    scope: "project",
+    commands: BOTH,
     flag: "directory",
     type: "string",
     arg: "<dir>",
     description: "Directory to create the project in (also the first positional argument)",
     prompt: "Where should the project be created?",
+    record: false,
     default: () => "my-ai-api",
-    validate: (value) =>
+    example: "my-ai-api",
+    check: (value) =>
       value.trim() === "" || /[\u0000-\u001f]/.test(value) ? "the directory name is empty or has control characters" : undefined,
+    in: {
+      deploy: { description: "Directory of the project to deploy (also the first positional argument)", prompt: undefined, default: () => "." },
+    },
   },
   {
     key: "name",
+    scope: "project",
+    commands: BOTH,
     flag: "name",
     type: "string",
     arg: "<app>",
     description: "Fly app name: lowercase letters, digits and dashes",
     defaultText: "derived from the directory",
     prompt: "Fly app name",
+    example: "my-ai-api",
     default: (answers) => appNameFrom(answers.directory ?? "my-ai-api"),
-    validate: (value) =>
+    check: (value) =>
       APP_NAME.test(value)
         ? undefined
         : `invalid app name "${value}": use 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit`,
+    in: {
+      deploy: {
+        description: "Fly app name to deploy as, written into fly.toml (when fly.toml's is taken)",
+        defaultText: "fly.toml's app",
+        prompt: undefined,
+        // Empty: fly.toml's own.
+        default: () => "",
+      },
+    },
   },
   {
     key: "provider",
+    scope: "project",
+    commands: CREATE,
     flag: "provider",
     type: "choice",
     arg: "<id>",
     description: "Inference provider (any OpenAI-compatible endpoint with custom)",
     prompt: "Which inference provider?",
+    example: "groq",
     choices: PROVIDERS.map((p) => ({ value: p.id, label: p.label, hint: p.hint })),
     default: () => "mock",
   },
   {
     key: "baseUrl",
+    scope: "project",
+    commands: CREATE,
     flag: "base-url",
     type: "string",
     arg: "<url>",
     description: "OpenAI-compatible base URL (required with --provider custom)",
     defaultText: "the provider's",
     prompt: "Base URL of the OpenAI-compatible endpoint",
+    example: "https://my-vllm.modal.run/v1",
     askWhen: (answers) => answers.provider === "custom",
     default: (answers) => findProvider(answers.provider ?? "mock")?.baseUrl ?? (answers.provider === "mock" ? "" : undefined),
-    validate: (value, answers) => {
+    check: (value, answers) => {
       if (answers.provider === "mock") {
         return value === "" ? undefined : "--base-url does not apply to --provider mock; choose --provider custom";
       }
@@ -145,50 +246,53 @@ export const OPTIONS: readonly OptionDecl[] = [
   },
   {
     key: "model",
+    scope: "project",
+    commands: CREATE,
     flag: "model",
     type: "string",
     arg: "<id>",
     description: "Model id sent to the provider (required with --provider custom)",
     defaultText: "the provider's default",
     prompt: "Model",
+    example: "Qwen/Qwen3-8B",
     askWhen: (answers) => answers.provider !== "mock",
     default: (answers) => findProvider(answers.provider ?? "mock")?.defaultModel ?? undefined,
-    validate: printable("the model id"),
+    check: printable("the model id"),
   },
   {
     key: "region",
+    scope: "project",
+    commands: CREATE,
     flag: "region",
     type: "choice",
     arg: "<code>",
     description: "Fly primary region",
     prompt: "Primary Fly region",
+    example: "fra",
     choices: REGIONS.map((r) => ({ value: r.code, label: `${r.code} · ${r.city}`, group: r.area })),
     default: () => "iad",
   },
   {
     key: "pythonTool",
+    scope: "project",
+    commands: CREATE,
     flag: "python-tool",
     type: "choice",
     arg: "<uv|pip>",
     description: "Python package manager of the project",
     prompt: "Python package manager",
+    example: "uv",
     choices: [
       { value: "uv", label: "uv", hint: "fast, with a lockfile (recommended)" },
       { value: "pip", label: "pip", hint: "venv + pip, nothing else to install" },
     ],
     default: () => "uv",
   },
-  {
-    key: "features",
-    flag: "features",
-    type: "features",
-    description: "Optional features of the generated app",
-    prompt: "Which features? (space toggles, enter confirms)",
-    choices: OPTIONAL_FEATURES.map((f) => ({ value: f.id, label: f.option.label, hint: f.option.hint, default: f.option.default })),
-    default: () => defaultFeatures(),
-  },
+  ...featureOptions,
   {
     key: "git",
+    scope: "project",
+    commands: CREATE,
     flag: "git",
     type: "boolean",
     description: "Initialise a git repository with a first commit",
@@ -197,101 +301,153 @@ export const OPTIONS: readonly OptionDecl[] = [
   },
   {
     key: "install",
+    scope: "project",
+    commands: CREATE,
     flag: "install",
     type: "boolean",
     description: "Install the Python dependencies (uv sync, or a pip venv)",
     prompt: "Install Python dependencies now?",
     default: () => true,
   },
-];
-
-/** Options of the deploy to Fly.io: `--deploy` after creating, or the `deploy` command. */
-export interface DeployOptions {
-  deploy: boolean;
-  /** Fly organization slug a new app is created in. */
-  org: string;
-  /** Extra regions, comma separated, each getting one machine besides the primary region's. */
-  regions: string;
-}
-
-export interface DeployOptionDecl {
-  key: keyof DeployOptions;
-  flag: string;
-  type: "boolean" | "string";
-  arg?: string;
-  description: string;
-  /** Question asked in a terminal when creating a project; options without one are never asked. */
-  prompt?: string;
-  /** Ask only when this holds for the answers so far. */
-  askWhen?: (answers: Partial<DeployOptions>) => boolean;
-  default: boolean | string;
-  validate?: (value: string) => string | undefined;
-}
-
-/** Every deploy option, declared once: the parser, --help, the prompt and docs/options.md derive from it. */
-export const DEPLOY_OPTIONS: readonly DeployOptionDecl[] = [
   {
     key: "deploy",
+    scope: "deploy",
+    commands: CREATE,
     flag: "deploy",
     type: "boolean",
     description: "Deploy to Fly.io with flyctl after writing the project, then smoke-test the live URL",
     prompt: "Deploy to Fly.io now? (needs flyctl and a Fly.io account)",
-    default: false,
+    record: false,
+    quietDefault: true,
+    default: () => false,
   },
   {
     key: "org",
+    scope: "deploy",
+    commands: BOTH,
     flag: "org",
     type: "string",
     arg: "<slug>",
     description: "Fly organization a new app is created in",
-    default: "personal",
-    validate: (value) => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(value) ? undefined : `invalid --org "${value}": use the org's slug, e.g. personal`),
+    example: "personal",
+    default: () => "personal",
+    in: { deploy: { defaultText: "the one recorded in pyproject.toml, else personal" } },
+    check: (value) => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(value) ? undefined : `invalid --org "${value}": use the org's slug, e.g. personal`),
   },
   {
     key: "regions",
+    scope: "deploy",
+    commands: BOTH,
     flag: "regions",
-    type: "string",
+    type: "list",
     arg: "<a,b>",
     description: "Extra Fly regions (comma separated) that each get one machine besides the primary region",
-    // A multiselect grouped by continent (src/deploy/options.ts), asked only when deploying now.
+    // A multiselect grouped by continent, without the primary region; asked only when deploying now.
     prompt: "Extra regions, one Machine each? (space toggles, enter confirms; none is fine)",
     askWhen: (answers) => answers.deploy === true,
-    default: "",
-    validate: (value) => {
-      const unknown = value.split(",").filter((code) => !findRegion(code.trim()));
-      const allowed = REGIONS.map((r) => r.code).join(", ");
-      return value === "" || unknown.length === 0 ? undefined : `unknown region "${unknown.join(",")}" in --regions: choose from ${allowed}`;
-    },
+    quietDefault: true,
+    example: "fra,sin",
+    choices: REGIONS.map((r) => ({ value: r.code, label: `${r.code} · ${r.city}`, group: r.area })),
+    default: () => "",
+    in: { deploy: { askWhen: () => true, defaultText: "those recorded in pyproject.toml" } },
+  },
+  {
+    key: "yes",
+    scope: "run",
+    commands: BOTH,
+    flag: "yes",
+    short: "y",
+    type: "boolean",
+    description: "Accept every default; ask nothing",
+    default: () => false,
+  },
+  {
+    key: "dry-run",
+    scope: "run",
+    commands: CREATE,
+    flag: "dry-run",
+    type: "boolean",
+    description: "Print the plan (files, sizes, summary) and write nothing",
+    default: () => false,
+  },
+  {
+    key: "json",
+    scope: "run",
+    commands: BOTH,
+    flag: "json",
+    type: "boolean",
+    description: 'Print one JSON document on stdout, {"ok": true, ...} or {"ok": false, "error": {...}}',
+    default: () => false,
+  },
+  {
+    key: "force",
+    scope: "run",
+    commands: CREATE,
+    flag: "force",
+    type: "boolean",
+    description: "Allow a non-empty directory, overwriting only files the plan writes",
+    default: () => false,
+  },
+  {
+    key: "help",
+    scope: "run",
+    commands: BOTH,
+    flag: "help",
+    short: "h",
+    type: "boolean",
+    description: "Show this help",
+    default: () => false,
+  },
+  {
+    key: "version",
+    scope: "run",
+    commands: BOTH,
+    flag: "version",
+    short: "v",
+    type: "boolean",
+    description: "Show the version",
+    default: () => false,
   },
 ];
 
-/** Flags that steer the command itself rather than the project. */
-export const COMMAND_FLAGS = [
-  { flag: "yes", short: "y", description: "Accept every default; ask nothing" },
-  { flag: "dry-run", description: "Print the plan (files, sizes, summary) and write nothing" },
-  { flag: "json", description: "Print one JSON document on stdout (options, files, next steps)" },
-  { flag: "force", description: "Allow a non-empty directory, overwriting only files the plan writes" },
-  { flag: "help", short: "h", description: "Show this help" },
-  { flag: "version", short: "v", description: "Show the version" },
-] as const;
+/** The options `command` takes, as that command sees them (its own description, default...). */
+export function optionsFor(command: Command, scopes: readonly Scope[] = ["project", "deploy", "run"]): Option[] {
+  return OPTIONS.filter((o) => o.commands.includes(command) && scopes.includes(o.scope)).map((o) => ({ ...o, ...o.in?.[command] }) as Option);
+}
 
-export function optionFor(key: keyof ProjectOptions): OptionDecl {
+/** The options that describe a project: what `create` resolves and pyproject.toml records. */
+export const PROJECT_OPTIONS: readonly Option[] = optionsFor("create", ["project"]);
+/** The deploy options of `create --deploy`. */
+export const DEPLOY_OPTIONS: readonly Option[] = optionsFor("create", ["deploy"]);
+
+export function optionFor(key: string): Option {
   const decl = OPTIONS.find((o) => o.key === key);
   if (!decl) throw new Error(`no option ${key}`);
   return decl;
 }
 
+/** `--flag <arg>` or `--flag, --no-flag`, as --help shows it. */
+export function flagUsage(decl: Option, separator = ", "): string {
+  if (decl.type !== "boolean") return `--${decl.flag} ${decl.arg ?? "<value>"}`;
+  return decl.scope === "run" ? `--${decl.flag}` : `--${decl.flag}${separator}--no-${decl.flag}`;
+}
+
 /** Checks one value against its declaration; returns an error message or undefined. */
-export function checkOption(decl: OptionDecl, value: unknown, answers: Partial<ProjectOptions>): string | undefined {
-  if (decl.type === "choice") {
-    if (!decl.choices.some((c) => c.value === value)) {
-      const allowed = decl.choices.map((c) => c.value).join(", ");
-      return `unknown ${decl.flag} "${String(value)}": choose one of ${allowed}`;
-    }
-    return undefined;
+export function checkOption(decl: Option, value: unknown, answers: Answers): string | undefined {
+  if (decl.type === "boolean") return typeof value === "boolean" ? undefined : `--${decl.flag} is on or off, not "${String(value)}"`;
+  if (typeof value !== "string") return `--${decl.flag} takes text, not ${JSON.stringify(value)}`;
+  if (decl.type === "choice" && !decl.choices.some((c) => c.value === value)) {
+    const allowed = decl.choices.map((c) => c.value).join(", ");
+    return `unknown ${decl.flag} "${value}": choose one of ${allowed}`;
   }
-  const validate = decl.validate as ((v: unknown, a: Partial<ProjectOptions>) => string | undefined) | undefined;
-  return validate?.(value, answers);
+  if (decl.type === "list" && value !== "") {
+    const unknown = value.split(",").filter((item) => !decl.choices.some((c) => c.value === item.trim()));
+    if (unknown.length > 0) {
+      const allowed = decl.choices.map((c) => c.value).join(", ");
+      return `unknown ${decl.key === "regions" ? "region" : decl.flag} "${unknown.join(",")}" in --${decl.flag}: choose from ${allowed}`;
+    }
+  }
+  return (decl.check as ((v: string, a: Answers) => string | undefined) | undefined)?.(value, answers);
 }
 
 export { findProvider, findRegion };

@@ -6,8 +6,9 @@ import { FEATURES, isEnabled, type Feature } from "./features/index.js";
 import { orderFeatures } from "./features/relations.js";
 import type { DockerfileAnchor, ProvisioningStep } from "./features/types.js";
 import { GENERATOR } from "./meta.js";
-import { OPTIONS, type ProjectOptions } from "./options.js";
+import { PROJECT_OPTIONS, optionFor, type ProjectOptions } from "./options.js";
 import { INFERENCE_KEY_ENV, PROVIDERS, findProvider, type Provider } from "./providers.js";
+import { recordedTable } from "./recorded.js";
 import { findRegion } from "./regions.js";
 import { shellWord } from "./render.js";
 import { loadTemplates } from "./templates.js";
@@ -43,22 +44,23 @@ export interface PlanExtras {
   regions?: readonly string[];
   /** The features to choose from (default: FEATURES); the options enable the optional ones. */
   features?: readonly Feature[];
+  /** Fly organization of the deploy (`--org`), recorded with the options. */
+  org?: string;
 }
 
-/** The command line that re-creates the project, every option spelt out. */
+/** The command line that re-creates the project, every recorded option spelt out. */
 export function commandLine(options: ProjectOptions, directory = options.directory, extras: PlanExtras = {}): string {
   const words = [`npx`, `${GENERATOR.name}@${GENERATOR.version}`, directory];
-  for (const decl of OPTIONS) {
+  for (const decl of PROJECT_OPTIONS) {
     if (decl.key === "directory") continue;
-    const value = options[decl.key];
-    if (decl.type === "features") {
-      for (const choice of decl.choices) words.push(options.features[choice.value] ? `--${choice.value}` : `--no-${choice.value}`);
-    } else if (decl.type === "boolean") {
+    const value = decl.group ? options[decl.group][decl.key] : options[decl.key as keyof ProjectOptions];
+    if (decl.type === "boolean") {
       words.push(value ? `--${decl.flag}` : `--no-${decl.flag}`);
     } else if (value !== "" && !(decl.key === "model" && options.provider === "mock")) {
       words.push(`--${decl.flag}`, String(value));
     }
   }
+  if (extras.org && extras.org !== optionFor("org").default({})) words.push("--org", extras.org);
   if (extras.regions?.length) words.push("--regions", extras.regions.join(","));
   words.push("--yes");
   return words.map(shellWord).join(" ");
@@ -166,6 +168,7 @@ export function buildContext(options: ProjectOptions, features: readonly Feature
     ...contributionContext(merged),
     port: PORT,
     command: commandLine(options, projectName, extras),
+    recordedOptions: recordedTable({ ...options, org: extras.org, regions: extras.regions?.join(",") }),
     generator: { ...GENERATOR },
   };
 }
@@ -222,7 +225,7 @@ export function comparePaths(a: string, b: string): number {
 /** Options in, every file and its content out. Pure: reads only the packaged templates. */
 export function planProject(options: ProjectOptions, given: PlanExtras = {}): Plan {
   // Known regions besides the primary one, each once, in the order given.
-  const extras: PlanExtras = { regions: [...new Set(given.regions ?? [])].filter((code) => code !== options.region && findRegion(code)) };
+  const extras: PlanExtras = { ...given, regions: [...new Set(given.regions ?? [])].filter((code) => code !== options.region && findRegion(code)) };
   const features = enabledFeatures(options, given.features);
   const context = buildContext(options, features, extras);
   const files = new Map<string, PlannedFile>();

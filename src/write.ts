@@ -62,6 +62,7 @@ export async function checkTarget(plan: Plan, force: boolean): Promise<TargetSta
       throw new UserError(
         `${plan.options.directory} is not empty: choose a new directory, or pass --force to write into it (only the files of the plan are replaced)`,
         "see what --force would replace first: add --dry-run --force",
+        "directory_not_empty",
       );
     }
     for (const file of plan.files) {

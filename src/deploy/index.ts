@@ -1,16 +1,10 @@
-import * as p from "@clack/prompts";
 import path from "node:path";
-import type { ParsedArgs } from "../args.js";
-import { UserError } from "../errors.js";
 import { GENERATOR } from "../meta.js";
 import { checkOption, optionFor, type DeployOptions, type ProjectOptions } from "../options.js";
 import { shellWord } from "../render.js";
-import { plainText } from "../text.js";
 import type { Env } from "./flyctl.js";
 import { offerGithubSecret, type GithubSecret } from "./github.js";
-import { extraRegions, resolveDeployOptions } from "./options.js";
-import { readProject, writeAppName, type DeployProject } from "./project.js";
-import { askDeployWithClack } from "./prompts.js";
+import { writeAppName, type DeployProject } from "./project.js";
 import { SMOKE_ORIGIN_ENV, SmokeError, smokeTest, type SmokeResult } from "./smoke.js";
 import {
   DeployError,
@@ -29,9 +23,8 @@ import {
   suggestNames,
   type SecretValue,
   type StepContext,
-  type StepName,
 } from "./steps.js";
-import { clackUi, plainUi, type DeployUi, type StepProgress } from "./ui.js";
+import type { DeployUi, StepProgress } from "./ui.js";
 
 export { DeployError, smokeTest, SmokeError, SMOKE_ORIGIN_ENV, type SmokeResult };
 
@@ -252,18 +245,6 @@ export function summaryLines(summary: DeploySummary): string[] {
   ];
 }
 
-/** The --json document of a failed deploy. */
-export function failureDocument(error: DeployError) {
-  return { ok: false, step: error.step as StepName, error: error.reason, hint: error.hint ?? null, output: error.output };
-}
-
-/** flyctl's own lines of a failure, printed just before the `error:` line. */
-export function printFailureOutput(error: unknown): void {
-  if (error instanceof DeployError && error.output.length > 0) {
-    process.stderr.write(`${error.output.map((line) => `  flyctl │ ${plainText(line)}`).join("\n")}\n`);
-  }
-}
-
 /** `npx create-fly-fastapi deploy DIR [--org …] [--regions …] [--name …]`: runs the deploy again. */
 export function rerunCommand(dir: string, deploy: Partial<DeployOptions>, appName?: string): string {
   const words = ["npx", GENERATOR.name, "deploy", path.relative(process.cwd(), dir) || "."];
@@ -271,58 +252,4 @@ export function rerunCommand(dir: string, deploy: Partial<DeployOptions>, appNam
   if (deploy.regions) words.push("--regions", deploy.regions);
   if (appName) words.push("--name", appName);
   return words.map(shellWord).join(" ");
-}
-
-const DEPLOY_PROJECT_OPTIONS = new Set(["directory", "name"]);
-const DEPLOY_COMMAND_FLAGS = new Set(["yes", "json", "help", "version"]);
-
-/** `create-fly-fastapi deploy [directory]`: deploys an existing generated project. */
-export async function deployCommand(args: ParsedArgs, interactive: boolean, env: Env = process.env): Promise<number> {
-  const usable = "deploy takes a directory, --name, --org, --regions, --yes and --json";
-  for (const key of Object.keys(args.given)) {
-    if (!DEPLOY_PROJECT_OPTIONS.has(key)) throw new UserError(`--${optionFor(key as keyof ProjectOptions).flag} is chosen when a project is created; deploy reads the project's files`, usable);
-  }
-  for (const flag of args.flags) {
-    if (!DEPLOY_COMMAND_FLAGS.has(flag)) throw new UserError(`--${flag} does not apply to deploy`, usable);
-  }
-  if (args.given.name !== undefined) {
-    const error = checkOption(optionFor("name"), args.given.name, {});
-    if (error) throw new UserError(error);
-  }
-  const json = args.flags.has("json");
-  const dir = path.resolve(args.given.directory ?? ".");
-  const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
-  const ui = interactive ? clackUi() : plainUi(say);
-
-  if (interactive) p.intro(`${GENERATOR.name} ${GENERATOR.version}: deploy to Fly.io`);
-  // In a terminal the extra regions are asked as `create --deploy` asks them, without the
-  // project's primary region; reading the project first refuses a wrong directory before that.
-  const primary = interactive ? (await readProject(dir)).primaryRegion : undefined;
-  const options = await resolveDeployOptions({ ...args.deploy, deploy: true }, interactive ? askDeployWithClack(primary) : undefined);
-  let summary: DeploySummary;
-  try {
-    summary = await deployProject({
-      dir,
-      org: options.org,
-      regions: extraRegions(options.regions, primary),
-      appName: args.given.name,
-      yes: args.flags.has("yes"),
-      env,
-      ui,
-      rerun: rerunCommand(dir, { ...args.deploy, regions: options.regions || undefined }, args.given.name),
-    });
-  } catch (error) {
-    if (json && error instanceof DeployError) console.log(JSON.stringify(failureDocument(error), null, 2));
-    printFailureOutput(error);
-    throw error;
-  }
-  if (json) {
-    console.log(JSON.stringify(summary, null, 2));
-  } else if (interactive) {
-    p.note(summaryLines(summary).join("\n"), "Deployed");
-    p.outro("Happy shipping!");
-  } else {
-    for (const line of ["", ...summaryLines(summary)]) say(line);
-  }
-  return 0;
 }

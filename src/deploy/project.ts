@@ -4,8 +4,9 @@ import { parse } from "smol-toml";
 import { UserError } from "../errors.js";
 import { mergeContributions } from "../features/contributions.js";
 import { FEATURES, isEnabled } from "../features/index.js";
-import type { ProjectOptions } from "../options.js";
-import { PROVIDERS, findProvider, type Provider } from "../providers.js";
+import type { DeployOptions, ProjectOptions } from "../options.js";
+import { findProvider, type Provider } from "../providers.js";
+import { TABLE, findRecorded, missingRecorded, readRecorded, recordedTable } from "../recorded.js";
 import { tomlString } from "../render.js";
 
 /** What a deploy needs to know about a generated project, read from its files. */
@@ -31,37 +32,46 @@ export interface DeployProject {
 
 const exists = (file: string) => fs.access(file).then(() => true, () => false);
 
-/** Reads `NAME=…` lines (not comments) of a dotenv file. */
-function dotenvNames(text: string): string[] {
-  return text
-    .split("\n")
-    .map((line) => /^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=/.exec(line)?.[1])
-    .filter((name): name is string => name !== undefined);
+const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
+
+/**
+ * What a project without recorded options can still show: fly.toml's app, region and [env], the
+ * Dockerfile's tool, and the feature list an older generator recorded. Only for the hint.
+ */
+function inferredOptions(config: Record<string, unknown>, dockerfile: string, table: Record<string, unknown> | undefined) {
+  const env = (config.env ?? {}) as Record<string, unknown>;
+  const provider = text(env.PROVIDER);
+  const features = Array.isArray(table?.features) ? Object.fromEntries(table.features.map((id) => [String(id), true])) : undefined;
+  return {
+    name: text(config.app),
+    provider: provider && findProvider(provider) ? provider : undefined,
+    model: text(env.MODEL),
+    baseUrl: text(env.BASE_URL),
+    region: text(config.primary_region),
+    pythonTool: /\buv\.lock\b|\buv sync\b/.test(dockerfile) ? ("uv" as const) : ("pip" as const),
+    ...(features ? { features } : {}),
+  };
 }
 
 /**
- * The provider of the project: `options` when the project was just created; otherwise a
- * `*PROVIDER*` variable in fly.toml's [env], else the provider whose key .env.example names.
+ * The options the project was created with, from `[tool.create-fly-fastapi]` in its pyproject.toml,
+ * each checked by its declaration. Without the table: a one-line error whose hint shows the
+ * lines to add, as far as fly.toml and the Dockerfile tell them.
  */
-function detectProvider(env: Record<string, unknown>, dotenv: string[], options?: ProjectOptions): Provider | undefined {
-  if (options) return findProvider(options.provider);
-  for (const [name, value] of Object.entries(env)) {
-    if (/PROVIDER/i.test(name) && typeof value === "string" && findProvider(value)) return findProvider(value);
-  }
-  return PROVIDERS.find((p) => p.apiKeyEnv !== null && dotenv.includes(p.apiKeyEnv));
-}
-
-/** The optional features the project was generated with, from `[tool.create-fly-fastapi]` in pyproject.toml. */
-async function recordedFeatures(dir: string): Promise<Record<string, boolean>> {
-  try {
-    const pyproject = parse(await fs.readFile(path.join(dir, "pyproject.toml"), "utf8")) as {
-      tool?: { "create-fly-fastapi"?: { features?: unknown } };
-    };
-    const list = pyproject.tool?.["create-fly-fastapi"]?.features;
-    return Array.isArray(list) ? Object.fromEntries(list.map((id) => [String(id), true])) : {};
-  } catch {
-    return {};
-  }
+export async function readRecordedOptions(dir: string): Promise<ProjectOptions & DeployOptions> {
+  const relative = path.relative(process.cwd(), path.join(dir, "pyproject.toml"));
+  const shown = relative.startsWith("..") ? path.join(dir, "pyproject.toml") : relative;
+  const pyproject = await fs.readFile(path.join(dir, "pyproject.toml"), "utf8").catch(() => "");
+  const table = findRecorded(pyproject);
+  if (table && missingRecorded(table).length === 0) return { ...(await readRecorded(table, shown)), directory: dir };
+  const config = await fs.readFile(path.join(dir, "fly.toml"), "utf8").then((t) => parse(t) as Record<string, unknown>, () => ({}) as Record<string, unknown>);
+  const dockerfile = await fs.readFile(path.join(dir, "Dockerfile"), "utf8").catch(() => "");
+  const lines = recordedTable(inferredOptions(config, dockerfile, table)).trim();
+  throw new UserError(
+    `${shown} does not record the options the project was created with ([tool.${TABLE}]), which deploy reads`,
+    `${table ? "replace" : "add"} its [tool.${TABLE}] table with these lines (read from fly.toml and the Dockerfile: check them, and list the features the project has), or re-create the project with its README's command:\n${lines}`,
+    "no_recorded_options",
+  );
 }
 
 /** Checks that `dir` holds what a deploy needs and reads it. Reads only; changes nothing. */
@@ -89,26 +99,12 @@ export async function readProject(dir: string, options?: ProjectOptions): Promis
     throw new UserError(`${shown} has no Dockerfile; the remote builder needs one`, "restore it: git checkout -- Dockerfile");
   }
   const env = (config.env ?? {}) as Record<string, unknown>;
-  const dotenv = dotenvNames(await fs.readFile(path.join(dir, ".env.example"), "utf8").catch(() => ""));
-  const provider = detectProvider(env, dotenv, options);
+  // Features declare the secrets they need from the options: those the project was created with.
+  const known: ProjectOptions = options ?? (await readRecordedOptions(dir));
+  const provider = findProvider(known.provider);
   const appName = typeof config.app === "string" && config.app !== "" ? config.app : undefined;
   const primaryRegion = typeof config.primary_region === "string" ? config.primary_region : undefined;
   const needsUvLock = /\buv\.lock\b|\buv sync\b/.test(dockerfile);
-  // Features declare the secrets they need from the options; for an existing project these are
-  // read back from its files as far as they show there.
-  const text = (value: unknown) => (typeof value === "string" ? value : "");
-  const known: ProjectOptions = options ?? {
-    directory: dir,
-    name: appName ?? "",
-    provider: provider?.id ?? "mock",
-    model: text(env.MODEL),
-    baseUrl: text(env.BASE_URL),
-    region: primaryRegion ?? "",
-    pythonTool: needsUvLock ? "uv" : "pip",
-    git: false,
-    install: false,
-    features: await recordedFeatures(dir),
-  };
   const deploySecrets = mergeContributions(FEATURES.filter((f) => isEnabled(f, known))).secrets;
   const featureSecrets = Object.keys(deploySecrets);
   const generators = Object.entries(deploySecrets).filter(([, secret]) => secret.generate);

@@ -1,27 +1,11 @@
 import * as p from "@clack/prompts";
-import { plainText } from "../text.js";
+import { askWithClack } from "../prompts.js";
+import { plainUi, type StepProgress, type Ui } from "../ui.js";
 import { DeployError, type StepName } from "./errors.js";
 
-/** Progress of one step: flyctl's lines as they come, then one closing note. */
-export interface StepProgress {
-  line(text: string): void;
-  done(note: string): void;
-  /** The step failed; flyctl's own lines are printed with the error afterwards. */
-  fail(note: string): void;
-}
-
-/** Everything the deploy shows or asks; a terminal gets clack, CI gets plain lines. */
-export interface DeployUi {
-  /** A person is there to answer; when false nothing is ever asked. */
-  interactive: boolean;
-  /** `streams`: the step prints many lines (the build), shown as a scrolling log. */
-  step(title: string, options?: { streams?: boolean }): StepProgress;
-  /** A masked question for a secret value; an optional one may be left empty. */
-  askSecret(name: string, message: string, optional: boolean): Promise<string>;
-  askAppName(message: string, suggestion: string, validate: (name: string) => string | undefined): Promise<string>;
-  confirm(message: string): Promise<boolean>;
-  info(text: string): void;
-}
+export { plainUi, type StepProgress };
+/** The deploy shows and asks through the one Ui every command uses. */
+export type DeployUi = Ui;
 
 /** One line, no line breaks: a value that can go in `NAME=value` on stdin. */
 export function checkSecretValue(value: string | undefined): string | undefined {
@@ -35,9 +19,13 @@ function answered<T>(value: T | symbol, step: StepName = "preflight"): Exclude<T
   return value as Exclude<T, symbol>;
 }
 
-export function clackUi(): DeployUi {
+/** The terminal Ui: clack's prompts, spinners, logs and notes. `interactive` false (--yes): it shows, never asks. */
+export function clackUi({ interactive = true }: { interactive?: boolean } = {}): Ui {
   return {
-    interactive: true,
+    kind: "terminal",
+    interactive,
+    ask: askWithClack,
+    intro: (title) => p.intro(title),
     step(title, { streams = false } = {}) {
       if (streams) {
         const log = p.taskLog({ title, limit: 12, retainLog: true });
@@ -69,28 +57,7 @@ export function clackUi(): DeployUi {
       ),
     confirm: async (message) => answered(await p.confirm({ message, initialValue: true })),
     info: (text) => p.log.info(text),
-  };
-}
-
-/** Plain lines for CI and logs, never an escape code; `write` is stderr when stdout carries --json. */
-export function plainUi(print: (line: string) => void): DeployUi {
-  const write = (line: string) => print(plainText(line));
-  const never = (): never => {
-    throw new Error("nothing is asked without a terminal");
-  };
-  return {
-    interactive: false,
-    step(title) {
-      write(`${title}…`);
-      return {
-        line: (text) => write(`  │ ${text}`),
-        done: (note) => write(`  ✓ ${note}`),
-        fail: (note) => write(`  ✗ ${note}`),
-      };
-    },
-    askSecret: never,
-    askAppName: never,
-    confirm: never,
-    info: write,
+    note: (title, lines) => p.note(lines.join("\n"), title),
+    outro: (text) => p.outro(text),
   };
 }

@@ -141,8 +141,9 @@ export interface Feature {
   id: string;
   description: string;
   /**
-   * Present for features users switch on and off: this declares the option
-   * (`--<id>` / `--no-<id>`, the features prompt, --help and docs). Absent: always on.
+   * Present for features users switch on and off: it expands into one boolean `Option` of
+   * the "features" group (src/options.ts): `--<id>` / `--no-<id>`, a choice of the features
+   * multiselect, a row of --help and docs, a key recorded in pyproject.toml. Absent: always on.
    */
   option?: {
     label: string;

@@ -1,7 +1,5 @@
-import fs from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SMOKE_ORIGIN_ENV } from "../../src/deploy/smoke.js";
 import { KEY, runCli, snapshot, workspace, type Workspace } from "./helpers.js";
@@ -43,9 +41,8 @@ afterAll(() => app.close());
 afterEach(() => ws?.remove());
 
 async function keyedWorkspace() {
-  ws = await workspace();
   // As the generator records it: the project has the auth feature.
-  await fs.appendFile(path.join(ws.dir, "pyproject.toml"), '\n[tool.create-fly-fastapi]\nfeatures = ["auth"]\n');
+  ws = await workspace({ features: { auth: true } });
   return ws;
 }
 

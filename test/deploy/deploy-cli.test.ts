@@ -176,6 +176,11 @@ describe("create-fly-fastapi deploy: each failure says what and how to fix it, e
     await expectFailure(failed, before, /deploy stopped at deploy: flyctl deploy failed \(flyctl exited with 1\)/, "npx create-fly-fastapi deploy my-api");
     expect(failed.stderr).toContain("flyctl │ Error: failed to fetch an image or build from source");
     expect(JSON.parse(failed.stdout)).toMatchObject({ ok: false, step: "deploy", output: [expect.stringContaining("did not complete successfully")] });
+    expect(JSON.parse(failed.stdout).error).toEqual({
+      code: "deploy_failed",
+      message: expect.stringContaining("deploy stopped at deploy: flyctl deploy failed"),
+      hint: expect.stringContaining("npx create-fly-fastapi deploy my-api"),
+    });
 
     // Again, this time without the key in the environment: the app and its secret are already there.
     const rerun = await deploy(["--json"], {}, {});
@@ -199,6 +204,15 @@ describe("create-fly-fastapi deploy: each failure says what and how to fix it, e
     } finally {
       await broken.close();
     }
+  });
+
+  it("a project that does not record its options: one JSON document with the error, nothing called", async () => {
+    ws = await workspace({ recorded: false });
+    const before = await snapshot(ws.dir);
+    const result = await deploy(["--json"]);
+    await expectFailure(result, before, /does not record the options the project was created with/, /^hint: add its \[tool\.create-fly-fastapi\] table/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: "no_recorded_options", message: expect.stringContaining("pyproject.toml"), hint: expect.stringContaining('provider = "groq"') } });
+    expect(await ws.calls()).toEqual([]);
   });
 
   it("rejects project options and unknown regions before calling flyctl", async () => {

@@ -94,6 +94,23 @@ describe("create-fly-fastapi DIR --deploy", () => {
     expect(await fs.readFile(path.join(ws.root, "created/fly.toml"), "utf8")).toContain('app = "created"');
   });
 
+  it("with --json, a failed deploy after writing is one document: ok false, the error, what was written", async () => {
+    ws = await workspace();
+    await withUv();
+    const args = ["created", "--provider", "mock", "--no-install", "--no-git", "--yes", "--deploy", "--json"];
+    const result = await runCli(ws, args, ws.env({ deploy: "build-error" }, app.env));
+    expect(result.exitCode).toBe(1);
+    const doc = JSON.parse(result.stdout);
+    expect(doc).toMatchObject({
+      ok: false,
+      error: { code: "deploy_failed", message: expect.stringContaining("deploy stopped at deploy"), hint: expect.stringContaining("npx create-fly-fastapi deploy created") },
+      options: { name: "created" },
+      deploy: { ok: false, step: "deploy" },
+    });
+    expect(doc.files.map((f: { path: string }) => f.path)).toContain("fly.toml");
+    expect(result.stderr).toContain("error: deploy stopped at deploy: flyctl deploy failed");
+  });
+
   it("refuses --deploy with --dry-run", async () => {
     ws = await workspace();
     const result = await runCli(ws, ["created", "--yes", "--deploy", "--dry-run"], ws.env());

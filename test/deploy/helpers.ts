@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { SMOKE_ORIGIN_ENV } from "../../src/deploy/smoke.js";
 import { findProvider } from "../../src/providers.js";
+import { recordedTable } from "../../src/recorded.js";
 import { installFakeFlyctl, readCalls, scenarioEnv, type FakeFlyctlScenario } from "../fixtures/fake-flyctl/install.js";
 import { BIN } from "../support/cli.js";
 
@@ -19,11 +20,15 @@ export interface ProjectShape {
   /** Write uv.lock (uv projects only); default true. */
   lock?: boolean;
   dockerfile?: boolean;
+  /** Optional features on (recorded in pyproject.toml); default none. */
+  features?: Record<string, boolean>;
+  /** Record the options in pyproject.toml, as the generator does; default true. */
+  recorded?: boolean;
 }
 
-/** A project laid out like a generated one: fly.toml, Dockerfile, .env.example, pyproject.toml (uv.lock). */
+/** A project laid out like a generated one: fly.toml, Dockerfile, .env.example, pyproject.toml with its recorded options (uv.lock). */
 export async function makeProject(dir: string, shape: ProjectShape = {}): Promise<void> {
-  const { name = "my-api", provider = "groq", region = "iad", uv = true, lock = true, dockerfile = true } = shape;
+  const { name = "my-api", provider = "groq", region = "iad", uv = true, lock = true, dockerfile = true, features = {}, recorded = true } = shape;
   const preset = findProvider(provider)!;
   await fs.mkdir(path.join(dir, "app"), { recursive: true });
   await fs.writeFile(
@@ -54,7 +59,9 @@ export async function makeProject(dir: string, shape: ProjectShape = {}): Promis
     );
   }
   await fs.writeFile(path.join(dir, ".env.example"), preset.apiKeyEnv ? `${preset.apiKeyEnv}=\n` : "# no key needed\n");
-  await fs.writeFile(path.join(dir, "pyproject.toml"), `[project]\nname = "${name}"\nversion = "0.1.0"\n`);
+  const options = { name, provider, model: preset.defaultModel ?? "m", baseUrl: preset.baseUrl ?? (provider === "custom" ? "https://my-vllm.modal.run/v1" : ""), region, pythonTool: uv ? "uv" : "pip", git: false, install: false, features, org: "personal", regions: "" } as const;
+  const table = recorded ? `\n${recordedTable(options)}` : "";
+  await fs.writeFile(path.join(dir, "pyproject.toml"), `[project]\nname = "${name}"\nversion = "0.1.0"\n${table}`);
   await fs.writeFile(path.join(dir, "app/main.py"), "app = None\n");
   if (uv && lock) await fs.writeFile(path.join(dir, "uv.lock"), "version = 1\n");
 }

@@ -8,7 +8,9 @@ import { extraRegions, resolveDeployOptions } from "../../src/deploy/options.js"
 import { SMOKE_ORIGIN_ENV } from "../../src/deploy/smoke.js";
 import { readProject, writeAppName } from "../../src/deploy/project.js";
 import { helpText, optionsReference } from "../../src/help.js";
-import { DEPLOY_OPTIONS } from "../../src/options.js";
+import { DEPLOY_OPTIONS, type Question } from "../../src/options.js";
+import type { Mode } from "../../src/resolve.js";
+import { UserError } from "../../src/errors.js";
 import { makeProject } from "./helpers.js";
 
 describe("deploy options: declared once, parsed, validated, documented", () => {
@@ -23,12 +25,16 @@ describe("deploy options: declared once, parsed, validated, documented", () => {
   it("fills defaults, asks only what has a prompt, and rejects bad values", async () => {
     expect(await resolveDeployOptions({})).toEqual({ deploy: false, org: "personal", regions: "" });
     const asked: string[] = [];
-    const answers = await resolveDeployOptions({ org: "acme" }, async (decl) => (asked.push(decl.flag), decl.type === "boolean" ? true : "fra,sin"));
+    const ask = (answer: (question: Question) => unknown, log: string[]): Mode => ({
+      kind: "ask",
+      ask: async (question) => (log.push("flag" in question ? question.flag : question.key), answer(question)),
+    });
+    const answers = await resolveDeployOptions({ org: "acme" }, ask((decl) => (decl.type === "boolean" ? true : "fra,sin"), asked));
     // The extra regions are asked only when deploying now.
     expect(asked).toEqual(["deploy", "regions"]);
     expect(answers).toEqual({ deploy: true, org: "acme", regions: "fra,sin" });
     const notDeploying: string[] = [];
-    expect(await resolveDeployOptions({}, async (decl) => (notDeploying.push(decl.flag), false))).toEqual({ deploy: false, org: "personal", regions: "" });
+    expect(await resolveDeployOptions({}, ask(() => false, notDeploying))).toEqual({ deploy: false, org: "personal", regions: "" });
     expect(notDeploying).toEqual(["deploy"]);
     await expect(resolveDeployOptions({ regions: "fra,mars" })).rejects.toThrow('unknown region "mars" in --regions');
     await expect(resolveDeployOptions({ org: "Acme Inc" })).rejects.toThrow('invalid --org "Acme Inc"');
@@ -85,11 +91,41 @@ describe("reading a project to deploy", () => {
     expect((await readProject(await project({ provider: "ollama" }))).secretNames).toEqual([]);
   });
 
-  it("falls back to the key .env.example names when fly.toml names no provider", async () => {
+  it("reads the provider from the recorded options, not from fly.toml's [env]", async () => {
     const dir = await project({ provider: "together" });
     const flyToml = path.join(dir, "fly.toml");
     await fs.writeFile(flyToml, (await fs.readFile(flyToml, "utf8")).replace(/^ {2}PROVIDER = .*\n/m, ""));
     expect((await readProject(dir)).secretNames).toEqual(["TOGETHER_API_KEY"]);
+  });
+
+  it("without recorded options: one line that says so, and a hint with the lines to add, read from fly.toml and the Dockerfile", async () => {
+    const dir = await project({ provider: "together", region: "fra", recorded: false });
+    const error = (await readProject(dir).catch((e: unknown) => e)) as UserError;
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.code).toBe("no_recorded_options");
+    expect(error.message).not.toContain("\n");
+    expect(error.message).toContain("pyproject.toml does not record the options the project was created with ([tool.create-fly-fastapi])");
+    const [advice, ...lines] = error.hint!.split("\n");
+    expect(advice).toMatch(/^add its \[tool\.create-fly-fastapi\] table with these lines .*or re-create the project/);
+    expect(lines).toEqual(expect.arrayContaining(["[tool.create-fly-fastapi]", 'name = "my-api"', 'provider = "together"', 'region = "fra"', 'python-tool = "uv"']));
+    // The lines, as printed, are what the deploy needs.
+    await fs.appendFile(path.join(dir, "pyproject.toml"), `\n${lines.join("\n")}\n`);
+    expect(await readProject(dir)).toMatchObject({ provider: { id: "together" }, secretNames: ["TOGETHER_API_KEY"] });
+  });
+
+  it("with the feature list an older version recorded: the hint says to replace the table, features kept", async () => {
+    const dir = await project({ recorded: false });
+    await fs.appendFile(path.join(dir, "pyproject.toml"), '\n[tool.create-fly-fastapi]\nversion = "0.0.9"\nfeatures = ["auth"]\n');
+    const error = (await readProject(dir).catch((e: unknown) => e)) as UserError;
+    expect(error.hint).toMatch(/^replace its \[tool\.create-fly-fastapi\] table/);
+    expect(error.hint).toContain("[tool.create-fly-fastapi.features]\nauth = true");
+  });
+
+  it("refuses a recorded value its declaration refuses", async () => {
+    const dir = await project({});
+    const file = path.join(dir, "pyproject.toml");
+    await fs.writeFile(file, (await fs.readFile(file, "utf8")).replace('region = "iad"', 'region = "mars"'));
+    await expect(readProject(dir)).rejects.toThrow(/pyproject\.toml: \[tool\.create-fly-fastapi\]: unknown region "mars"/);
   });
 
   it("writes a new app name into fly.toml, keeping comments, tables and [processes] app", async () => {

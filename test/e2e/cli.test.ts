@@ -23,9 +23,10 @@ describe("the command line", () => {
   it("--help lists every declared option and its choices", async () => {
     const result = await runCli(["--help"]);
     expect(result.exitCode).toBe(0);
-    for (const decl of OPTIONS.filter((o) => o.key !== "directory")) {
-      if (decl.type === "features") {
-        for (const feature of decl.choices) expect(result.stdout).toContain(`--${feature.value}, --no-${feature.value}`);
+    for (const decl of OPTIONS.filter((o) => o.commands.includes("create"))) {
+      // Each optional feature, like every on/off option, is a flag pair.
+      if (decl.type === "boolean" && decl.scope !== "run") {
+        expect(result.stdout).toContain(`--${decl.flag}, --no-${decl.flag}`);
         continue;
       }
       expect(result.stdout).toContain(`--${decl.flag}`);
@@ -121,6 +122,15 @@ describe("the command line", () => {
       expect(await fs.pathExists(dir)).toBe(false);
     });
 
+    it("--help lists every flag the no-terminal error names", async () => {
+      const result = await runCli([]);
+      expect(result.exitCode).toBe(1);
+      const named = [...result.stderr.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]);
+      expect(named).toEqual(expect.arrayContaining(["--yes", "--directory", "--name", "--git", "--no-git"]));
+      const help = (await runCli(["--help"])).stdout;
+      for (const flag of new Set(named)) expect(help, flag).toMatch(new RegExp(`(^|[ ,])${flag}([ ,]|$)`, "m"));
+    });
+
     it("refuses a path that is a file", async () => {
       const file = path.join(root, "a-file");
       await fs.writeFile(file, "keep me");
@@ -161,6 +171,35 @@ describe("the command line", () => {
       expect(result.stderr).toContain(`cannot write to ${locked}: permission denied`);
       expect(await fs.readdir(locked)).toEqual([]);
     });
+  });
+});
+
+describe("--json when it fails: one document on stdout, the same exit code, the error on stderr too", () => {
+  it.each([
+    ["no terminal and no --yes", (dir: string) => [dir, "--json"], "no_terminal", "no terminal to ask in", "--yes"],
+    ["an unknown provider", (dir: string) => [dir, "--provider", "anthropic", "--yes", "--json"], "invalid_option", 'unknown provider "anthropic"', "--provider groq"],
+    ["a missing value", (dir: string) => [dir, "--provider", "custom", "--yes", "--json"], "missing_option", "missing --base-url <url>", "--base-url https://"],
+    ["an unknown flag", (dir: string) => [dir, "--bogus", "--json"], "unknown_option", "unknown option --bogus", "--help"],
+    ["--dry-run with --deploy", (dir: string) => [dir, "--yes", "--dry-run", "--deploy", "--json"], "conflicting_options", "--dry-run writes nothing", "drop --deploy"],
+    ["a flag deploy does not take", () => ["deploy", "--provider", "groq", "--json"], "not_for_this_command", "--provider is chosen when a project is created", "deploy takes a directory, --name, --org, --regions"],
+  ])("%s", async (_kind, args, code, message, hint) => {
+    const dir = path.join(root, `json-fail-${Math.random().toString(36).slice(2)}`);
+    const result = await runCli(args(dir));
+    expect(result.exitCode).toBe(1);
+    const doc = JSON.parse(result.stdout);
+    expect(Object.keys(doc)).toEqual(["ok", "error"]);
+    expect(doc).toEqual({ ok: false, error: { code, message: expect.stringContaining(message), hint: expect.stringContaining(hint) } });
+    expect(result.stderr).toContain(`error: ${doc.error.message}`);
+    expect(await fs.pathExists(dir)).toBe(false);
+  });
+
+  it("a non-empty directory: the document says so, and nothing is lost", async () => {
+    const dir = path.join(root, "json-non-empty");
+    await fs.outputFile(path.join(dir, "notes.md"), "mine");
+    const result = await runCli([dir, "--yes", "--json", ...offline]);
+    expect(result.exitCode).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, error: { code: "directory_not_empty", message: expect.stringContaining("is not empty"), hint: expect.stringContaining("--force") } });
+    expect(await listing(dir)).toEqual(["notes.md"]);
   });
 });
 

@@ -14,6 +14,14 @@ describe("parseArgs", () => {
     expect(parseArgs(["./deploy"])).toMatchObject({ command: "create", given: { directory: "./deploy" } });
   });
 
+  it("puts each feature's flag pair under features, and deploy flags apart", () => {
+    const args = parseArgs(["--no-mcp", "--auth", "--org", "acme", "--json"]);
+    expect(args).toMatchObject({ given: { features: { mcp: false, auth: true } }, deploy: { org: "acme" } });
+    expect([...args.flags]).toEqual(["json"]);
+    expect(() => parseArgs(["--mcp", "--no-mcp"])).toThrow("--mcp is given twice");
+    expect(() => parseArgs(["--no-json"])).toThrow("unknown option --no-json");
+  });
+
   it("keeps values that contain = after the first one", () => {
     expect(parseArgs(["--base-url=https://x.test/v1?a=b"]).given.baseUrl).toBe("https://x.test/v1?a=b");
   });

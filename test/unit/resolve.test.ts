@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ProjectOptions } from "../../src/options.js";
-import { defaultFeatures } from "../../src/features/index.js";
-import { appNameFrom } from "../../src/options.js";
-import { resolveOptions, type Ask } from "../../src/resolve.js";
+import { OPTIONAL_FEATURES, defaultFeatures } from "../../src/features/index.js";
+import { PROJECT_OPTIONS, appNameFrom, optionsFor } from "../../src/options.js";
+import { resolve, resolveOptions, type Ask } from "../../src/resolve.js";
 
 describe("resolveOptions", () => {
   it("fills every default with --yes, deriving the app name from the directory", async () => {
@@ -86,6 +86,36 @@ describe("resolveOptions", () => {
     const options = await resolveOptions({ directory: "api" }, { kind: "ask", ask });
     expect(asked).toContain("baseUrl");
     expect(options).toMatchObject({ baseUrl: "http://127.0.0.1:8000/v1", model: "my-model" });
+  });
+});
+
+describe("one resolver for every command", () => {
+  it("takes recorded answers before the defaults, and still lets a flag override them", async () => {
+    const decls = optionsFor("deploy", ["deploy"]);
+    const recorded = { org: "acme", regions: "fra,sin" };
+    expect(await resolve(decls, {}, { kind: "defaults" }, { command: "deploy", recorded })).toEqual(recorded);
+    expect(await resolve(decls, { regions: "syd" }, { kind: "defaults" }, { command: "deploy", recorded })).toEqual({ org: "acme", regions: "syd" });
+  });
+
+  it("asks with the recorded answer as the initial one, and reads what it knows but does not resolve", async () => {
+    const seen: [string, unknown, unknown][] = [];
+    const ask: Ask = async (question, initial, answers) => (seen.push([question.key, initial, answers.region]), initial);
+    const resolved = await resolve(optionsFor("deploy", ["deploy"]), {}, { kind: "ask", ask }, { command: "deploy", known: { region: "fra" }, recorded: { regions: "sin" } });
+    expect(seen).toEqual([["regions", "sin", "fra"]]);
+    expect(resolved).toEqual({ org: "personal", regions: "sin" });
+  });
+
+  it("expands every optional feature into an option of the features group, with its own flag pair", () => {
+    const features = PROJECT_OPTIONS.filter((o) => o.group === "features");
+    expect(features.map((o) => o.key)).toEqual(OPTIONAL_FEATURES.map((f) => f.id));
+    for (const option of features) expect(option).toMatchObject({ type: "boolean", flag: option.key, commands: ["create"] });
+  });
+
+  it("gives each command its own view of a shared option", () => {
+    const name = optionsFor("deploy").find((o) => o.key === "name")!;
+    expect(name.prompt).toBeUndefined();
+    expect(name.default({ directory: "x" })).toBe("");
+    expect(optionsFor("create").find((o) => o.key === "name")!.default({ directory: "My Api" })).toBe("my-api");
   });
 });
 
