@@ -212,6 +212,8 @@ export interface DeployOptions {
   org: string;
   /** Extra regions, comma separated, each getting one machine besides the primary region's. */
   regions: string;
+  /** Two Machines in the primary region (flyctl's `--ha`); when not given, fly.toml decides (src/deploy/machines.ts). */
+  ha: boolean;
 }
 
 export interface DeployOptionDecl {
@@ -262,6 +264,13 @@ export const DEPLOY_OPTIONS: readonly DeployOptionDecl[] = [
       const allowed = REGIONS.map((r) => r.code).join(", ");
       return value === "" || unknown.length === 0 ? undefined : `unknown region "${unknown.join(",")}" in --regions: choose from ${allowed}`;
     },
+  },
+  {
+    key: "ha",
+    flag: "ha",
+    type: "boolean",
+    description: "A spare Machine: 2 in the primary region instead of 1 (off unless fly.toml keeps Machines always on)",
+    default: false,
   },
 ];
 

@@ -269,6 +269,7 @@ export function rerunCommand(dir: string, deploy: Partial<DeployOptions>, appNam
   const words = ["npx", GENERATOR.name, "deploy", path.relative(process.cwd(), dir) || "."];
   if (deploy.org) words.push("--org", deploy.org);
   if (deploy.regions) words.push("--regions", deploy.regions);
+  if (deploy.ha !== undefined) words.push(deploy.ha ? "--ha" : "--no-ha");
   if (appName) words.push("--name", appName);
   return words.map(shellWord).join(" ");
 }
@@ -278,7 +279,7 @@ const DEPLOY_COMMAND_FLAGS = new Set(["yes", "json", "help", "version"]);
 
 /** `create-fly-fastapi deploy [directory]`: deploys an existing generated project. */
 export async function deployCommand(args: ParsedArgs, interactive: boolean, env: Env = process.env): Promise<number> {
-  const usable = "deploy takes a directory, --name, --org, --regions, --yes and --json";
+  const usable = "deploy takes a directory, --name, --org, --regions, --ha/--no-ha, --yes and --json";
   for (const key of Object.keys(args.given)) {
     if (!DEPLOY_PROJECT_OPTIONS.has(key)) throw new UserError(`--${optionFor(key as keyof ProjectOptions).flag} is chosen when a project is created; deploy reads the project's files`, usable);
   }

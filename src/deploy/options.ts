@@ -3,7 +3,7 @@ import { GENERATOR } from "../meta.js";
 import { DEPLOY_OPTIONS, type DeployOptionDecl, type DeployOptions } from "../options.js";
 
 /** A value that works, shown in the hint of a rejected deploy flag. */
-const EXAMPLES: Record<keyof DeployOptions, string> = { deploy: "--deploy", org: "--org personal", regions: "--regions fra,sin" };
+const EXAMPLES: Record<keyof DeployOptions, string> = { deploy: "--deploy", org: "--org personal", regions: "--regions fra,sin", ha: "--no-ha" };
 
 /** Rejects bad deploy flags; call before asking anything. */
 export function checkDeployFlags(given: Partial<DeployOptions>): void {
