@@ -56,13 +56,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   const plan = planProject(options, { regions: extraRegions(deployOptions.regions, options.region) });
   const target = await checkTarget(plan, args.flags.has("force"));
 
+  // What a deploy of this project would make and cost a month (src/deploy/estimate.ts), for --dry-run and --json.
+  const flyToml = dryRun || json ? plan.files.find((f) => f.path === "fly.toml")?.content : undefined;
+  const cost = flyToml ? (await import("./deploy/estimate.js")).deployEstimate(flyToml, extraRegions(deployOptions.regions, options.region), args.deploy.ha) : undefined;
   if (dryRun) {
     if (json) {
-      console.log(JSON.stringify(jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] }), null, 2));
+      console.log(JSON.stringify({ ...jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] }), ...cost }, null, 2));
     } else {
       say(planTree(plan));
       for (const line of planSummary(plan)) say(line);
       if (target.overwrites.length) say(`would replace: ${target.overwrites.join(", ")}`);
+      if (cost) say(`estimated cost once deployed: ${cost.estimate.summary}`);
       say("dry run: nothing was written");
     }
     return 0;
@@ -108,6 +112,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         regions: extraRegions(deployOptions.regions, undefined),
         options,
         yes: args.flags.has("yes"),
+        ha: args.deploy.ha,
         env: process.env,
         ui: interactive ? clackUi() : plainUi(say),
         rerun: rerunCommand(target.dir, args.deploy),
@@ -125,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (json) {
     const report = jsonReport({ ...plan, nextSteps: next }, { dryRun, directory: target.dir, overwritten: target.overwrites, steps });
     const document = deployed ?? (deployFailure ? deploy!.failureDocument(deployFailure) : undefined);
-    console.log(JSON.stringify({ ...report, ...(deployFailure ? { ok: false } : {}), ...(document ? { deploy: document } : {}) }, null, 2));
+    console.log(JSON.stringify({ ...report, ...cost, ...(deployFailure ? { ok: false } : {}), ...(document ? { deploy: document } : {}) }, null, 2));
   } else if (p) {
     p.note([...next, ...(chatPage ? ["", chatPage] : [])].join("\n"), "Next steps");
     p.log.message(`Re-create this project without questions:\n${plan.command}`);

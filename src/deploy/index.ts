@@ -1,4 +1,5 @@
 import * as p from "@clack/prompts";
+import fs from "node:fs/promises";
 import path from "node:path";
 import type { ParsedArgs } from "../args.js";
 import { UserError } from "../errors.js";
@@ -6,15 +7,17 @@ import { GENERATOR } from "../meta.js";
 import { checkOption, optionFor, type DeployOptions, type ProjectOptions } from "../options.js";
 import { shellWord } from "../render.js";
 import { plainText } from "../text.js";
+import { deployEstimate, type CostEstimate } from "./estimate.js";
 import type { Env } from "./flyctl.js";
 import { offerGithubSecret, type GithubSecret } from "./github.js";
+import type { MachinePlan } from "./machines.js";
 import { extraRegions, resolveDeployOptions } from "./options.js";
 import { readProject, writeAppName, type DeployProject } from "./project.js";
 import { askDeployWithClack } from "./prompts.js";
 import { SMOKE_ORIGIN_ENV, SmokeError, smokeTest, type SmokeResult } from "./smoke.js";
 import {
   DeployError,
-  appHostname,
+  appStatus,
   checkFlyctl,
   checkLogin,
   checkProject,
@@ -47,6 +50,8 @@ export interface DeployRequest {
   options?: ProjectOptions;
   /** --yes: run `uv lock` without asking. */
   yes: boolean;
+  /** --ha / --no-ha; undefined: fly.toml decides (src/deploy/machines.ts). */
+  ha?: boolean;
   env: Env;
   ui: DeployUi;
   /** The command that runs the deploy again, shown in hints. */
@@ -65,6 +70,10 @@ export interface DeploySummary {
   hostname: string;
   primaryRegion: string | null;
   regions: string[];
+  /** What the deploy asked for and why, and the Machines Fly reports by region afterwards. */
+  machines: MachinePlan & { running: Record<string, number> };
+  /** The monthly cost estimated before deploying. */
+  estimate: CostEstimate;
   account: string;
   flyctl: { command: string; version: string };
   secrets: { name: string; source: string }[];
@@ -127,6 +136,10 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
   const secrets = await collectSecrets(project, pre.alreadySet, ui, env);
   fly.redact(secrets.flatMap((s) => (s.value ? [s.value] : [])));
   const ctx: StepContext = { fly, rerun: request.rerun };
+  const extras = request.regions.filter((region) => region !== project.primaryRegion);
+  const { machines, estimate } = await deployCost(dir, extras, request.ha);
+  ui.info(`Machines: ${machineCounts(machines)}: ${machines.why}`);
+  ui.info(`Estimated cost: ${estimate.summary}`);
 
   // 2. The app: kept when it is the user's, created otherwise.
   let app = pre.appName;
@@ -176,20 +189,19 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
 
   // 4. Deploy on the remote builder, waiting for the release; then the extra regions.
   const building = ui.step(`Deploying ${app} with flyctl (remote builder)`, { streams: true });
-  await inStep(building, () => deployApp(ctx, app, building.line), () => `released ${app}`);
-  const extras = request.regions.filter((region) => region !== project.primaryRegion);
+  await inStep(building, () => deployApp(ctx, app, machines.ha, building.line), () => `released ${app}`);
   for (const region of extras) {
     await inStep(ui.step(`Adding a machine in ${region}`), () => scaleRegion(ctx, app, region), () => `one machine in ${region}`);
   }
 
   // 5. Smoke test: /healthz and one real stream.
-  const { hostname, smoke } = await inStep(
+  const { hostname, running, smoke } = await inStep(
     ui.step("Smoke test: /healthz and one chat stream"),
     async () => {
-      const hostname = await appHostname(ctx, app);
+      const { hostname, machines: running } = await appStatus(ctx, app);
       const origin = env[SMOKE_ORIGIN_ENV] || `https://${hostname}`;
       try {
-        return { hostname, smoke: await smokeTest(origin, { apiKey: bearerKey(project, secrets) }) };
+        return { hostname, running, smoke: await smokeTest(origin, { apiKey: bearerKey(project, secrets) }) };
       } catch (error) {
         if (!(error instanceof SmokeError)) throw error;
         throw new DeployError("smoke", `${app} is deployed, but ${error.message}`, `read the app's logs: fly logs --app ${app}`);
@@ -197,7 +209,7 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     },
     ({ smoke }) =>
       smoke.stream
-        ? `healthz ${smoke.healthz.ms} ms; first event after ${smoke.stream.firstEventMs} ms, done after ${smoke.stream.totalMs} ms`
+        ? `healthz ${smoke.healthz.ms} ms; first event after ${smoke.stream.firstEventMs} ms, then one every ${smoke.stream.medianGapMs} ms (median), done after ${smoke.stream.totalMs} ms`
         : `healthz ${smoke.healthz.ms} ms; stream ${smoke.auth} (export ${project.bearerSecret} to test one)`,
   );
 
@@ -219,6 +231,8 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     hostname,
     primaryRegion: project.primaryRegion ?? null,
     regions: [...(project.primaryRegion ? [project.primaryRegion] : []), ...extras],
+    machines: { ...machines, running },
+    estimate,
     account: pre.account,
     flyctl: { command: fly.bin, version: fly.version },
     secrets: secrets.map(({ name, source }) => ({ name, source: imported.includes(name) ? `staged from ${source}` : source })),
@@ -231,6 +245,16 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
   };
 }
 
+/** The Machines a deploy of `dir` makes and what they cost a month, from its fly.toml. Reads only. */
+export async function deployCost(dir: string, extraRegions: readonly string[], ha?: boolean): Promise<{ machines: MachinePlan; estimate: CostEstimate }> {
+  return deployEstimate(await fs.readFile(path.join(dir, "fly.toml"), "utf8"), extraRegions, ha);
+}
+
+/** "2 in iad, 1 in fra" */
+export function machineCounts(machines: { regions: { region: string; machines: number }[] }): string {
+  return machines.regions.map((r) => `${r.machines} in ${r.region}`).join(", ");
+}
+
 /** The summary as lines for a person. */
 export function summaryLines(summary: DeploySummary): string[] {
   const [primary, ...extra] = summary.regions;
@@ -238,8 +262,10 @@ export function summaryLines(summary: DeploySummary): string[] {
     `Live:      ${summary.url}`,
     `API docs:  ${summary.docsUrl}`,
     `Regions:   ${primary ?? "?"} (primary)${extra.length ? `, ${extra.join(", ")}` : ""}`,
+    `Machines:  ${Object.entries(summary.machines.running).map(([region, n]) => `${n} in ${region}`).join(", ") || "none reported"}: ${summary.machines.why}`,
+    `Cost:      ${summary.estimate.summary}`,
     summary.smoke.stream
-      ? `Stream:    first event after ${summary.smoke.stream.firstEventMs} ms, done after ${summary.smoke.stream.totalMs} ms`
+      ? `Stream:    first event after ${summary.smoke.stream.firstEventMs} ms, then one every ${summary.smoke.stream.medianGapMs} ms (median), done after ${summary.smoke.stream.totalMs} ms`
       : `Stream:    not tested: ${summary.smoke.auth} (the key is not in this environment)`,
     ...Object.entries(summary.generatedSecrets ?? {}).map(
       ([name, value]) => `${name}:  ${value}\n           generated and set as a Fly secret; shown this once: keep it (clients send it as Authorization: Bearer)`,
@@ -275,11 +301,29 @@ export function rerunCommand(dir: string, deploy: Partial<DeployOptions>, appNam
 }
 
 const DEPLOY_PROJECT_OPTIONS = new Set(["directory", "name"]);
-const DEPLOY_COMMAND_FLAGS = new Set(["yes", "json", "help", "version"]);
+const DEPLOY_COMMAND_FLAGS = new Set(["yes", "json", "dry-run", "help", "version"]);
+
+/** `deploy --dry-run`: the Machines and the monthly cost a deploy would make, from the project's files; flyctl is not run. */
+async function deployDryRun(dir: string, args: ParsedArgs, json: boolean, say: (line: string) => void): Promise<number> {
+  const options = await resolveDeployOptions({ ...args.deploy, deploy: true });
+  const project = await readProject(dir);
+  const app = args.given.name ?? project.appName ?? null;
+  const { machines, estimate } = await deployCost(dir, extraRegions(options.regions, project.primaryRegion), args.deploy.ha);
+  if (json) {
+    console.log(JSON.stringify({ ok: true, dryRun: true, directory: dir, app, machines, estimate }, null, 2));
+  } else {
+    say(`Would deploy ${app ?? "(no app name in fly.toml)"} from ${path.relative(process.cwd(), dir) || "."}`);
+    say(`Machines:        ${machineCounts(machines)}: ${machines.why}`);
+    say(`Estimated cost:  ${estimate.summary}`);
+    for (const line of estimate.lines) say(`  ${line.what}: ${line.low === line.high ? `$${line.high.toFixed(2)}` : `$${line.low.toFixed(2)}–$${line.high.toFixed(2)}`}`);
+    say("dry run: flyctl was not run");
+  }
+  return 0;
+}
 
 /** `create-fly-fastapi deploy [directory]`: deploys an existing generated project. */
 export async function deployCommand(args: ParsedArgs, interactive: boolean, env: Env = process.env): Promise<number> {
-  const usable = "deploy takes a directory, --name, --org, --regions, --ha/--no-ha, --yes and --json";
+  const usable = "deploy takes a directory, --name, --org, --regions, --ha/--no-ha, --yes, --dry-run and --json";
   for (const key of Object.keys(args.given)) {
     if (!DEPLOY_PROJECT_OPTIONS.has(key)) throw new UserError(`--${optionFor(key as keyof ProjectOptions).flag} is chosen when a project is created; deploy reads the project's files`, usable);
   }
@@ -293,6 +337,7 @@ export async function deployCommand(args: ParsedArgs, interactive: boolean, env:
   const json = args.flags.has("json");
   const dir = path.resolve(args.given.directory ?? ".");
   const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+  if (args.flags.has("dry-run")) return deployDryRun(dir, args, json, say);
   const ui = interactive ? clackUi() : plainUi(say);
 
   if (interactive) p.intro(`${GENERATOR.name} ${GENERATOR.version}: deploy to Fly.io`);
@@ -308,6 +353,7 @@ export async function deployCommand(args: ParsedArgs, interactive: boolean, env:
       regions: extraRegions(options.regions, primary),
       appName: args.given.name,
       yes: args.flags.has("yes"),
+      ha: args.deploy.ha,
       env,
       ui,
       rerun: rerunCommand(dir, { ...args.deploy, regions: options.regions || undefined }, args.given.name),

@@ -21,14 +21,14 @@ describe("deploy options: declared once, parsed, validated, documented", () => {
   });
 
   it("fills defaults, asks only what has a prompt, and rejects bad values", async () => {
-    expect(await resolveDeployOptions({})).toEqual({ deploy: false, org: "personal", regions: "" });
+    expect(await resolveDeployOptions({})).toEqual({ deploy: false, org: "personal", regions: "", ha: false });
     const asked: string[] = [];
     const answers = await resolveDeployOptions({ org: "acme" }, async (decl) => (asked.push(decl.flag), decl.type === "boolean" ? true : "fra,sin"));
     // The extra regions are asked only when deploying now.
     expect(asked).toEqual(["deploy", "regions"]);
-    expect(answers).toEqual({ deploy: true, org: "acme", regions: "fra,sin" });
+    expect(answers).toEqual({ deploy: true, org: "acme", regions: "fra,sin", ha: false });
     const notDeploying: string[] = [];
-    expect(await resolveDeployOptions({}, async (decl) => (notDeploying.push(decl.flag), false))).toEqual({ deploy: false, org: "personal", regions: "" });
+    expect(await resolveDeployOptions({}, async (decl) => (notDeploying.push(decl.flag), false))).toEqual({ deploy: false, org: "personal", regions: "", ha: false });
     expect(notDeploying).toEqual(["deploy"]);
     await expect(resolveDeployOptions({ regions: "fra,mars" })).rejects.toThrow('unknown region "mars" in --regions');
     await expect(resolveDeployOptions({ org: "Acme Inc" })).rejects.toThrow('invalid --org "Acme Inc"');
