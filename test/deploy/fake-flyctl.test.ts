@@ -96,7 +96,7 @@ describe("the deploy against the strict fake", () => {
 
   it("catches an invalid token in preflight, naming the variable flyctl uses", async () => {
     ws = await workspace();
-    const env = ws.env({ auth: "logged-out" }, { ...app.env, GROQ_API_KEY: KEY, FLY_ACCESS_TOKEN: "fo1_stale", FLY_API_TOKEN: "fo1_good", FAKE_FLYCTL_INVALID_TOKENS: "fo1_stale" });
+    const env = ws.env({ auth: "logged-out", invalidTokens: ["fo1_stale"] }, { ...app.env, GROQ_API_KEY: KEY, FLY_ACCESS_TOKEN: "fo1_stale", FLY_API_TOKEN: "fo1_good" });
     const result = await runCli(ws, ["deploy", "my-api"], env);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("preflight: Fly.io refused the token in FLY_ACCESS_TOKEN (flyctl uses it over FLY_API_TOKEN)");
@@ -106,7 +106,7 @@ describe("the deploy against the strict fake", () => {
 
   it("takes `uniqueness constraint violated` as a taken name", async () => {
     ws = await workspace();
-    const env = ws.env({ taken: ["my-api"] }, { ...app.env, GROQ_API_KEY: KEY, FAKE_FLYCTL_TAKEN_ANSWER: "uniqueness" });
+    const env = ws.env({ taken: ["my-api"], takenAnswer: "uniqueness" }, { ...app.env, GROQ_API_KEY: KEY });
     const result = await runCli(ws, ["deploy", "my-api"], env);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/app: the app name my-api is taken by another Fly\.io user/);
