@@ -34,13 +34,17 @@ function megabytes(value: unknown, fallback: number): number {
   return Number(match[1]) * (match[2]?.toLowerCase() === "gb" ? 1024 : 1);
 }
 
+type Table = Record<string, unknown>;
+const table = (value: unknown): Table => (value && typeof value === "object" && !Array.isArray(value) ? (value as Table) : {});
+/** `[[vm]]` and `[[mounts]]` are arrays of tables; a single `[vm]` table is accepted too. */
+const tables = (value: unknown): Table[] => (Array.isArray(value) ? value.map(table) : value ? [table(value)] : []);
+
 /** fly.toml's Machine settings, with Fly's defaults for what it leaves out. */
 export function readFlyConfig(text: string): FlyMachineConfig {
-  const config = parse(text) as Record<string, any>;
-  const vm = (Array.isArray(config.vm) ? config.vm[0] : config.vm) ?? {};
-  const service = config.http_service ?? {};
+  const config = parse(text) as Table;
+  const vm = tables(config.vm)[0] ?? {};
+  const service = table(config.http_service);
   const autoStop = service.auto_stop_machines;
-  const mounts = Array.isArray(config.mounts) ? config.mounts : config.mounts ? [config.mounts] : [];
   return {
     primaryRegion: typeof config.primary_region === "string" ? config.primary_region : "iad",
     size: typeof vm.size === "string" ? vm.size : "shared-cpu-1x",
@@ -48,7 +52,7 @@ export function readFlyConfig(text: string): FlyMachineConfig {
     // Older fly.toml files say true/false; Fly's default is "off".
     scaleToZero: autoStop === true || autoStop === "stop" || autoStop === "suspend",
     minRunning: typeof service.min_machines_running === "number" ? service.min_machines_running : 0,
-    volumeGb: mounts.reduce((sum: number, m: Record<string, unknown>) => sum + megabytes(m.initial_size ?? "1gb", 1024) / 1024, 0),
+    volumeGb: tables(config.mounts).reduce((sum, mount) => sum + megabytes(mount.initial_size ?? "1gb", 1024) / 1024, 0),
   };
 }
 
