@@ -3,7 +3,7 @@
  * fly.toml and the Machine plan say. A range when Machines scale to zero: from idle all month
  * (a stopped Machine pays for its disk) to busy all month.
  */
-import { planMachines, readFlyConfig, type FlyMachineConfig, type MachinePlan } from "./machines.js";
+import { keptMachines, planMachines, readFlyConfig, type FlyMachineConfig, type MachinePlan } from "./machines.js";
 import { FLY_PRICES } from "./prices.js";
 
 export interface CostLine {
@@ -15,9 +15,9 @@ export interface CostLine {
 
 export interface CostEstimate {
   currency: "USD";
-  /** USD for 30 days, idle all month and busy all month (equal when nothing scales to zero). */
-  low: number;
-  high: number;
+  /** USD for 30 days, idle all month and busy all month (equal when nothing scales to zero); null for a size the table lacks. */
+  low: number | null;
+  high: number | null;
   lines: CostLine[];
   /** The price table's date and source. */
   prices: { date: string; source: string; region: string };
@@ -38,7 +38,10 @@ export function machinePrice(size: string, memoryMb: number): number | undefined
 
 export function estimateCost(config: FlyMachineConfig, machines: MachinePlan, extras: { postgres?: { plan: string; storageGb: number } } = {}): CostEstimate {
   const running = machinePrice(config.size, config.memoryMb);
-  if (running === undefined) throw new Error(`no price for the Machine size ${config.size}`);
+  const prices = { date: FLY_PRICES.date, source: FLY_PRICES.source, region: FLY_PRICES.region };
+  if (running === undefined) {
+    return { currency: "USD", low: null, high: null, lines: [], prices, summary: `not estimated: the Fly.io prices of ${FLY_PRICES.date} have no ${config.size}` };
+  }
   const stopped = FLY_PRICES.rootfsGb * FLY_PRICES.stoppedRootfsPerGb;
   const total = machines.regions.reduce((sum, r) => sum + r.machines, 0);
   const alwaysOn = machines.regions.reduce((sum, r) => sum + r.alwaysOn, 0);
@@ -69,14 +72,19 @@ export function estimateCost(config: FlyMachineConfig, machines: MachinePlan, ex
     low,
     high,
     lines: lines.map((l) => ({ ...l, low: cents(l.low), high: cents(l.high) })),
-    prices: { date: FLY_PRICES.date, source: FLY_PRICES.source, region: FLY_PRICES.region },
+    prices,
     summary: `${figure} a month: ${total} × ${vm} (${regions}), ${mode}${extras.postgres ? ", Postgres" : ""}${config.volumeGb ? ", volumes" : ""} · Fly.io prices of ${FLY_PRICES.date}`,
   };
 }
 
-/** The Machines a deploy of this fly.toml makes (see planMachines) and what they cost a month. */
-export function deployEstimate(flyToml: string, extraRegions: readonly string[], ha?: boolean): { machines: MachinePlan; estimate: CostEstimate } {
+/**
+ * The Machines a deploy of this fly.toml makes (see planMachines) and what they cost a month.
+ * `running`: the Machines the app already has, by region; a deploy keeps those instead.
+ */
+export function deployEstimate(flyToml: string, extraRegions: readonly string[], ha?: boolean, running?: Record<string, number>): { machines: MachinePlan; estimate: CostEstimate } {
   const config = readFlyConfig(flyToml);
-  const machines = planMachines(config, extraRegions, ha);
+  const planned = planMachines(config, extraRegions, ha);
+  const kept = running && Object.keys(running).length > 0 ? keptMachines(config, running, extraRegions, planned.ha) : undefined;
+  const machines = kept ?? planned;
   return { machines, estimate: estimateCost(config, machines) };
 }

@@ -137,7 +137,9 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
   fly.redact(secrets.flatMap((s) => (s.value ? [s.value] : [])));
   const ctx: StepContext = { fly, rerun: request.rerun };
   const extras = request.regions.filter((region) => region !== project.primaryRegion);
-  const { machines, estimate } = await deployCost(dir, extras, request.ha);
+  // An app that is already yours may have Machines: a deploy keeps them, and so does the estimate.
+  const existing = pre.ownApp ? (await appStatus(ctx, pre.appName).catch(() => undefined))?.machines : undefined;
+  const { machines, estimate } = await deployCost(dir, extras, request.ha, existing);
   ui.info(`Machines: ${machineCounts(machines)}: ${machines.why}`);
   ui.info(`Estimated cost: ${estimate.summary}`);
 
@@ -246,8 +248,8 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
 }
 
 /** The Machines a deploy of `dir` makes and what they cost a month, from its fly.toml. Reads only. */
-export async function deployCost(dir: string, extraRegions: readonly string[], ha?: boolean): Promise<{ machines: MachinePlan; estimate: CostEstimate }> {
-  return deployEstimate(await fs.readFile(path.join(dir, "fly.toml"), "utf8"), extraRegions, ha);
+export async function deployCost(dir: string, extraRegions: readonly string[], ha?: boolean, running?: Record<string, number>): Promise<{ machines: MachinePlan; estimate: CostEstimate }> {
+  return deployEstimate(await fs.readFile(path.join(dir, "fly.toml"), "utf8"), extraRegions, ha, running);
 }
 
 /** "2 in iad, 1 in fra" */

@@ -89,3 +89,24 @@ export function planMachines(config: FlyMachineConfig, extraRegions: readonly st
     ],
   };
 }
+
+/**
+ * The Machines an app already has (`fly status`): a deploy updates them and makes no others,
+ * besides one in each extra region it does not have yet.
+ */
+export function keptMachines(config: FlyMachineConfig, running: Record<string, number>, extraRegions: readonly string[], ha: boolean): MachinePlan {
+  const added = extraRegions.filter((region) => !(region in running));
+  const entries = [
+    ...Object.entries(running).sort(([a], [b]) => (a === config.primaryRegion ? -1 : b === config.primaryRegion ? 1 : a.localeCompare(b))),
+    ...added.map((region) => [region, 1] as const),
+  ];
+  return {
+    ha,
+    why: `the app already has Machines: a deploy updates them${added.length ? `, and adds one in ${added.join(", ")}` : ""} (fly scale count changes how many)`,
+    regions: entries.map(([region, machines]) => ({
+      region,
+      machines,
+      alwaysOn: config.scaleToZero ? (region === config.primaryRegion ? Math.min(config.minRunning, machines) : 0) : machines,
+    })),
+  };
+}

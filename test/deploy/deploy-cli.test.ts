@@ -225,5 +225,7 @@ describe("create-fly-fastapi deploy: an app that is already yours", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ app: "my-api", org: "acme", created: false });
     expect(await mutatingCalls()).toEqual(["deploy --remote-only --ha=false --app my-api --config fly.toml --yes"]);
+    // Its Machine is kept, and so is its cost.
+    expect(JSON.parse(result.stdout)).toMatchObject({ machines: { regions: [{ region: "iad", machines: 1 }], running: { iad: 1 } }, estimate: { high: 3.19 } });
   });
 });

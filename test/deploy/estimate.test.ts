@@ -24,6 +24,22 @@ describe("how many Machines a deploy makes", () => {
     expect(two).toMatchObject({ ha: true, regions: [{ region: "fra", machines: 2, alwaysOn: 2 }, { region: "sin", machines: 1, alwaysOn: 0 }] });
   });
 
+  it("an app that has Machines keeps them, plus one in each new extra region", () => {
+    const { machines, estimate } = deployEstimate(flyToml(SCALE_TO_ZERO), ["sin", "ams"], undefined, { ams: 1, fra: 2 });
+    expect(machines.regions).toEqual([
+      { region: "fra", machines: 2, alwaysOn: 0 },
+      { region: "ams", machines: 1, alwaysOn: 0 },
+      { region: "sin", machines: 1, alwaysOn: 0 },
+    ]);
+    expect(machines.why).toBe("the app already has Machines: a deploy updates them, and adds one in sin (fly scale count changes how many)");
+    expect(estimate.high).toBe(12.76);
+  });
+
+  it("a size the price table lacks is not guessed at", () => {
+    const { estimate } = deployEstimate(flyToml(SCALE_TO_ZERO).replace("shared-cpu-1x", "a100-40gb"), []);
+    expect(estimate).toMatchObject({ low: null, high: null, lines: [], summary: `not estimated: the Fly.io prices of ${FLY_PRICES.date} have no a100-40gb` });
+  });
+
   it("--ha and --no-ha decide outright", () => {
     expect(planMachines(readFlyConfig(flyToml(SCALE_TO_ZERO)), [], true)).toMatchObject({ ha: true, why: "--ha: a spare Machine in fra" });
     expect(planMachines(readFlyConfig(flyToml('  auto_stop_machines = "off"')), [], false)).toMatchObject({ ha: false, why: "--no-ha: one Machine in fra" });
