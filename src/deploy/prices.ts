@@ -10,7 +10,11 @@ export const FLY_PRICES = {
   /** Presets cost more in some regions (a markup per region); these are the base figures. */
   region: "iad",
   currency: "USD",
-  /** Every figure is for 30 days. */
+  /**
+   * Every figure is for 30 days. superfly/docs renders the preset table from data it does not
+   * publish; the shared-cpu-1x figures are checked against the page's own example (docs/deploy.md),
+   * the others should be checked against the live page when the table is next updated.
+   */
   presets: {
     "shared-cpu-1x": { memoryMb: 256, usd: 1.94 },
     "shared-cpu-2x": { memoryMb: 512, usd: 3.89 },
