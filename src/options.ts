@@ -32,6 +32,8 @@ export interface DeployOptions {
   org: string;
   /** Extra regions, comma separated, each getting one machine besides the primary region's. */
   regions: string;
+  /** Two Machines in the primary region (flyctl's `--ha`); when not given, fly.toml decides (src/deploy/machines.ts). */
+  ha: boolean;
 }
 
 /** What the options resolved so far say; defaults and checks of later options read it. */
@@ -352,6 +354,19 @@ export const OPTIONS: readonly Option[] = [
     in: { deploy: { askWhen: () => true, defaultText: "those recorded in pyproject.toml" } },
   },
   {
+    key: "ha",
+    scope: "deploy",
+    commands: BOTH,
+    flag: "ha",
+    type: "boolean",
+    description: "A spare Machine: 2 in the primary region instead of 1 (off unless fly.toml keeps Machines always on)",
+    // Not given, fly.toml decides (src/deploy/machines.ts): the deploy reads the flag as given,
+    // so it is neither recorded nor defaulted into the deploy.
+    record: false,
+    defaultText: "decided from fly.toml",
+    default: () => false,
+  },
+  {
     key: "yes",
     scope: "run",
     commands: BOTH,
@@ -364,11 +379,12 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "dry-run",
     scope: "run",
-    commands: CREATE,
+    commands: BOTH,
     flag: "dry-run",
     type: "boolean",
     description: "Print the plan (files, sizes, summary) and write nothing",
     default: () => false,
+    in: { deploy: { description: "Print the Machines and the estimated monthly cost a deploy would make; run no flyctl" } },
   },
   {
     key: "json",

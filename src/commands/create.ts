@@ -36,10 +36,10 @@ export const createCommand: CommandModule<CreateRequest> = {
     const decls = optionsFor("create", ["project", "deploy"]).map((o) => (dryRun && o.scope === "deploy" ? ({ ...o, prompt: undefined } as Option) : o));
     ui.intro(`${GENERATOR.name} ${GENERATOR.version}`);
     const resolved = await resolve(decls, { ...args.given, ...args.deploy } as Given, modeFor(ui, args.flags.has("yes")));
-    const { deploy, org, regions, ...options } = resolved;
+    const { deploy, org, regions, ha, ...options } = resolved;
     return {
       options: options as unknown as ProjectOptions,
-      deploy: { deploy, org, regions } as DeployOptions,
+      deploy: { deploy, org, regions, ha } as DeployOptions,
       dryRun,
       force: args.flags.has("force"),
       yes: args.flags.has("yes"),
@@ -53,14 +53,18 @@ export const createCommand: CommandModule<CreateRequest> = {
     const plan = planProject(options, { regions: extraRegions(deployOptions.regions, options.region), org: deployOptions.org });
     const target = await checkTarget(plan, request.force);
 
+    // What a deploy of this project would make and cost a month (src/deploy/estimate.ts), for --dry-run and --json.
+    const flyToml = dryRun || ui.kind === "json" ? plan.files.find((f) => f.path === "fly.toml")?.content : undefined;
+    const cost = flyToml ? (await import("../deploy/estimate.js")).deployEstimate(flyToml, extraRegions(deployOptions.regions, options.region), request.deployFlags.ha) : undefined;
     if (dryRun) {
       return {
-        document: jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] }),
+        document: { ...jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] }), ...cost },
         exitCode: 0,
         show(ui) {
           ui.info(planTree(plan));
           for (const line of planSummary(plan)) ui.info(line);
           if (target.overwrites.length) ui.info(`would replace: ${target.overwrites.join(", ")}`);
+          if (cost) ui.info(`estimated cost once deployed: ${cost.estimate.summary}`);
           ui.info("dry run: nothing was written");
         },
       };
@@ -105,6 +109,7 @@ export const createCommand: CommandModule<CreateRequest> = {
           regions: extraRegions(deployOptions.regions, undefined),
           options,
           yes: request.yes,
+          ha: request.deployFlags.ha,
           env: process.env,
           ui,
           rerun: deploy.rerunCommand(target.dir, request.deployFlags),
@@ -126,6 +131,7 @@ export const createCommand: CommandModule<CreateRequest> = {
     return {
       document: {
         ...report,
+        ...cost,
         ok: error === undefined,
         ...(error ? { error: { code: error instanceof DeployError ? "deploy_failed" : error.code, message: error.message, hint: error.hint ?? null } } : {}),
         ...(deployed ? { deploy: deployed } : failure ? { deploy: { ok: false, step: failure.step, error: failure.reason, hint: failure.hint ?? null, output: failure.output } } : {}),

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { ParsedArgs } from "../args.js";
-import { deployProject, rerunCommand, summaryLines } from "../deploy/index.js";
+import { deployCost, deployProject, machineCounts, rerunCommand, summaryLines } from "../deploy/index.js";
 import { extraRegions } from "../deploy/options.js";
 import { readProject, readRecordedOptions } from "../deploy/project.js";
 import { UserError } from "../errors.js";
@@ -17,6 +17,10 @@ export interface DeployCommandRequest {
   appName: string | undefined;
   options: Pick<DeployOptions, "org" | "regions">;
   primaryRegion: string | undefined;
+  /** fly.toml's app, for the dry run's "Would deploy". */
+  projectApp: string | undefined;
+  /** --dry-run: show the Machines and the monthly cost a deploy would make; run no flyctl. */
+  dryRun: boolean;
   yes: boolean;
   /** The deploy flags as given, for the command that runs it again. */
   flags: Partial<DeployOptions>;
@@ -57,25 +61,29 @@ export const deployCommand: CommandModule<DeployCommandRequest> = {
     // Read before anything is asked: a wrong directory or a project without its options stops here.
     const project = await readProject(dir);
     const recorded = await readRecordedOptions(dir);
+    // A dry run deploys nothing, so it asks nothing: the recorded org and regions, or the flags.
+    const dryRun = args.flags.has("dry-run");
     // The project's primary region is never an extra one; its recorded org and regions are the defaults.
-    const resolved = await resolve(decls, given, modeFor(ui, args.flags.has("yes")), {
+    const resolved = await resolve(decls, given, dryRun ? { kind: "defaults" } : modeFor(ui, args.flags.has("yes")), {
       command: "deploy",
       known: { region: project.primaryRegion },
       recorded: { org: recorded.org, regions: recorded.regions },
     });
     const options = { org: String(resolved.org), regions: String(resolved.regions) };
     const appName = resolved.name === "" ? undefined : String(resolved.name);
-    return { dir, appName, options, primaryRegion: project.primaryRegion, yes: args.flags.has("yes"), flags: args.deploy };
+    return { dir, appName, options, primaryRegion: project.primaryRegion, projectApp: project.appName, dryRun, yes: args.flags.has("yes"), flags: args.deploy };
   },
 
   async run(request: DeployCommandRequest, ui: Ui): Promise<CommandResult> {
     const { dir, options } = request;
+    if (request.dryRun) return dryRunResult(request);
     const summary = await deployProject({
       dir,
       org: options.org,
       regions: extraRegions(options.regions, request.primaryRegion),
       appName: request.appName,
       yes: request.yes,
+      ha: request.flags.ha,
       env: process.env,
       ui,
       rerun: rerunCommand(dir, { ...request.flags, regions: options.regions || undefined }, request.appName),
@@ -90,3 +98,22 @@ export const deployCommand: CommandModule<DeployCommandRequest> = {
     };
   },
 };
+
+/** `deploy --dry-run`: the Machines and the monthly cost a deploy would make, from the project's files; flyctl is not run. */
+async function dryRunResult(request: DeployCommandRequest): Promise<CommandResult> {
+  const { dir, options } = request;
+  const app = request.appName ?? request.projectApp ?? null;
+  const { machines, estimate } = await deployCost(dir, extraRegions(options.regions, request.primaryRegion), request.flags.ha);
+  const document = { ok: true, dryRun: true, directory: dir, app, machines, estimate };
+  return {
+    document,
+    exitCode: 0,
+    show(ui) {
+      ui.info(`Would deploy ${app ?? "(no app name in fly.toml)"} from ${path.relative(process.cwd(), dir) || "."}`);
+      ui.info(`Machines:        ${machineCounts(machines)}: ${machines.why}`);
+      ui.info(`Estimated cost:  ${estimate.summary}`);
+      for (const line of estimate.lines) ui.info(`  ${line.what}: ${line.low === line.high ? `$${line.high.toFixed(2)}` : `$${line.low.toFixed(2)}–$${line.high.toFixed(2)}`}`);
+      ui.info("dry run: flyctl was not run");
+    },
+  };
+}

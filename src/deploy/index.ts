@@ -1,14 +1,17 @@
+import fs from "node:fs/promises";
 import path from "node:path";
 import { GENERATOR } from "../meta.js";
 import { checkOption, optionFor, type DeployOptions, type ProjectOptions } from "../options.js";
 import { shellWord } from "../render.js";
+import { deployEstimate, type CostEstimate } from "./estimate.js";
 import type { Env } from "./flyctl.js";
 import { offerGithubSecret, type GithubSecret } from "./github.js";
+import type { MachinePlan } from "./machines.js";
 import { writeAppName, type DeployProject } from "./project.js";
 import { SMOKE_ORIGIN_ENV, SmokeError, smokeTest, type SmokeResult } from "./smoke.js";
 import {
   DeployError,
-  appHostname,
+  appStatus,
   checkFlyctl,
   checkLogin,
   checkProject,
@@ -40,6 +43,8 @@ export interface DeployRequest {
   options?: ProjectOptions;
   /** --yes: run `uv lock` without asking. */
   yes: boolean;
+  /** --ha / --no-ha; undefined: fly.toml decides (src/deploy/machines.ts). */
+  ha?: boolean;
   env: Env;
   ui: DeployUi;
   /** The command that runs the deploy again, shown in hints. */
@@ -58,6 +63,10 @@ export interface DeploySummary {
   hostname: string;
   primaryRegion: string | null;
   regions: string[];
+  /** What the deploy asked for and why, and the Machines Fly reports by region afterwards. */
+  machines: MachinePlan & { running: Record<string, number> };
+  /** The monthly cost estimated before deploying. */
+  estimate: CostEstimate;
   account: string;
   flyctl: { command: string; version: string };
   secrets: { name: string; source: string }[];
@@ -120,6 +129,12 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
   const secrets = await collectSecrets(project, pre.alreadySet, ui, env);
   fly.redact(secrets.flatMap((s) => (s.value ? [s.value] : [])));
   const ctx: StepContext = { fly, rerun: request.rerun };
+  const extras = request.regions.filter((region) => region !== project.primaryRegion);
+  // An app that is already yours may have Machines: a deploy keeps them, and so does the estimate.
+  const existing = pre.ownApp ? (await appStatus(ctx, pre.appName).catch(() => undefined))?.machines : undefined;
+  const { machines, estimate } = await deployCost(dir, extras, request.ha, existing);
+  ui.info(`Machines: ${machineCounts(machines)}: ${machines.why}`);
+  ui.info(`Estimated cost: ${estimate.summary}`);
 
   // 2. The app: kept when it is the user's, created otherwise.
   let app = pre.appName;
@@ -169,20 +184,19 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
 
   // 4. Deploy on the remote builder, waiting for the release; then the extra regions.
   const building = ui.step(`Deploying ${app} with flyctl (remote builder)`, { streams: true });
-  await inStep(building, () => deployApp(ctx, app, building.line), () => `released ${app}`);
-  const extras = request.regions.filter((region) => region !== project.primaryRegion);
+  await inStep(building, () => deployApp(ctx, app, machines.ha, building.line), () => `released ${app}`);
   for (const region of extras) {
     await inStep(ui.step(`Adding a machine in ${region}`), () => scaleRegion(ctx, app, region), () => `one machine in ${region}`);
   }
 
   // 5. Smoke test: /healthz and one real stream.
-  const { hostname, smoke } = await inStep(
+  const { hostname, running, smoke } = await inStep(
     ui.step("Smoke test: /healthz and one chat stream"),
     async () => {
-      const hostname = await appHostname(ctx, app);
+      const { hostname, machines: running } = await appStatus(ctx, app);
       const origin = env[SMOKE_ORIGIN_ENV] || `https://${hostname}`;
       try {
-        return { hostname, smoke: await smokeTest(origin, { apiKey: bearerKey(project, secrets) }) };
+        return { hostname, running, smoke: await smokeTest(origin, { apiKey: bearerKey(project, secrets) }) };
       } catch (error) {
         if (!(error instanceof SmokeError)) throw error;
         throw new DeployError("smoke", `${app} is deployed, but ${error.message}`, `read the app's logs: fly logs --app ${app}`);
@@ -190,7 +204,7 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     },
     ({ smoke }) =>
       smoke.stream
-        ? `healthz ${smoke.healthz.ms} ms; first event after ${smoke.stream.firstEventMs} ms, done after ${smoke.stream.totalMs} ms`
+        ? `healthz ${smoke.healthz.ms} ms; first event after ${smoke.stream.firstEventMs} ms, then one every ${smoke.stream.medianGapMs} ms (median), done after ${smoke.stream.totalMs} ms`
         : `healthz ${smoke.healthz.ms} ms; stream ${smoke.auth} (export ${project.bearerSecret} to test one)`,
   );
 
@@ -212,6 +226,8 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     hostname,
     primaryRegion: project.primaryRegion ?? null,
     regions: [...(project.primaryRegion ? [project.primaryRegion] : []), ...extras],
+    machines: { ...machines, running },
+    estimate,
     account: pre.account,
     flyctl: { command: fly.bin, version: fly.version },
     secrets: secrets.map(({ name, source }) => ({ name, source: imported.includes(name) ? `staged from ${source}` : source })),
@@ -224,6 +240,16 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
   };
 }
 
+/** The Machines a deploy of `dir` makes and what they cost a month, from its fly.toml. Reads only. */
+export async function deployCost(dir: string, extraRegions: readonly string[], ha?: boolean, running?: Record<string, number>): Promise<{ machines: MachinePlan; estimate: CostEstimate }> {
+  return deployEstimate(await fs.readFile(path.join(dir, "fly.toml"), "utf8"), extraRegions, ha, running);
+}
+
+/** "2 in iad, 1 in fra" */
+export function machineCounts(machines: { regions: { region: string; machines: number }[] }): string {
+  return machines.regions.map((r) => `${r.machines} in ${r.region}`).join(", ");
+}
+
 /** The summary as lines for a person. */
 export function summaryLines(summary: DeploySummary): string[] {
   const [primary, ...extra] = summary.regions;
@@ -231,8 +257,10 @@ export function summaryLines(summary: DeploySummary): string[] {
     `Live:      ${summary.url}`,
     `API docs:  ${summary.docsUrl}`,
     `Regions:   ${primary ?? "?"} (primary)${extra.length ? `, ${extra.join(", ")}` : ""}`,
+    `Machines:  ${Object.entries(summary.machines.running).map(([region, n]) => `${n} in ${region}`).join(", ") || "none reported"}: ${summary.machines.why}`,
+    `Cost:      ${summary.estimate.summary}`,
     summary.smoke.stream
-      ? `Stream:    first event after ${summary.smoke.stream.firstEventMs} ms, done after ${summary.smoke.stream.totalMs} ms`
+      ? `Stream:    first event after ${summary.smoke.stream.firstEventMs} ms, then one every ${summary.smoke.stream.medianGapMs} ms (median), done after ${summary.smoke.stream.totalMs} ms`
       : `Stream:    not tested: ${summary.smoke.auth} (the key is not in this environment)`,
     ...Object.entries(summary.generatedSecrets ?? {}).map(
       ([name, value]) => `${name}:  ${value}\n           generated and set as a Fly secret; shown this once: keep it (clients send it as Authorization: Bearer)`,
@@ -250,6 +278,7 @@ export function rerunCommand(dir: string, deploy: Partial<DeployOptions>, appNam
   const words = ["npx", GENERATOR.name, "deploy", path.relative(process.cwd(), dir) || "."];
   if (deploy.org) words.push("--org", deploy.org);
   if (deploy.regions) words.push("--regions", deploy.regions);
+  if (deploy.ha !== undefined) words.push(deploy.ha ? "--ha" : "--no-ha");
   if (appName) words.push("--name", appName);
   return words.map(shellWord).join(" ");
 }

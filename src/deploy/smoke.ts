@@ -16,6 +16,8 @@ export interface SmokeResult {
     firstEventMs: number;
     /** From sending the request to the `done` event. */
     totalMs: number;
+    /** The median time between one event and the next (the pace a reader sees). */
+    medianGapMs: number;
     deltas: number;
     text: string;
   } | null;
@@ -41,6 +43,33 @@ export class SmokeError extends Error {
   override name = "SmokeError";
 }
 
+/** What a browser sends (Chromium's value); Fly's proxy compresses, and so buffers, for any of these. */
+export const BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd";
+
+/** A stream shorter than this is not judged for bunching: at that speed nobody sees the difference. */
+const BUNCHING_MIN_MS = 1_000;
+const BUNCHING_MIN_EVENTS = 4;
+
+/**
+ * Why the events arrived bunched, or undefined when they came spread out. Bunched: most of them
+ * in the last tenth of the stream time, as a proxy that buffers the response delivers them.
+ * `arrivals`: when each event arrived, ms since the request was sent.
+ */
+export function bunching(arrivals: readonly number[]): string | undefined {
+  const total = arrivals.at(-1) ?? 0;
+  if (arrivals.length < BUNCHING_MIN_EVENTS || total < BUNCHING_MIN_MS) return undefined;
+  const late = arrivals.filter((ms) => ms >= total * 0.9).length;
+  if (late * 2 <= arrivals.length) return undefined;
+  return `the events arrived bunched: ${late} of ${arrivals.length} in the last ${Math.round(total / 10)} ms of ${Math.round(total)} ms, as from a proxy that buffers the response; the app's streams must send Content-Encoding: none`;
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 interface SseEvent {
   event: string;
   data: string;
@@ -64,6 +93,7 @@ function takeEvents(buffer: string): { events: SseEvent[]; rest: string } {
 }
 
 const since = (start: number) => Math.round(performance.now() - start);
+const elapsed = (start: number) => performance.now() - start;
 
 async function checkHealth(origin: string, timeoutMs: number, attempts: number, retryDelayMs: number) {
   let last = "";
@@ -108,7 +138,8 @@ export async function smokeTest(origin: string, options: SmokeOptions = {}): Pro
   try {
     response = await fetch(`${base}/v1/chat/stream`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream", ...auth },
+      // As a browser or the openai SDK asks: through Fly's proxy this is what decides compression.
+      headers: { "content-type": "application/json", accept: "text/event-stream", "accept-encoding": BROWSER_ACCEPT_ENCODING, ...auth },
       body: JSON.stringify({ messages: [{ role: "user", content: prompt }] }),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -123,8 +154,16 @@ export async function smokeTest(origin: string, options: SmokeOptions = {}): Pro
     await response.body?.cancel();
     throw new SmokeError(`POST /v1/chat/stream answered ${response.headers.get("content-type") ?? "no content type"}, not text/event-stream`);
   }
+  const encoding = response.headers.get("content-encoding")?.trim().toLowerCase();
+  if (encoding && encoding !== "none" && encoding !== "identity") {
+    await response.body?.cancel();
+    throw new SmokeError(
+      `the stream came back compressed (Content-Encoding: ${encoding}): the proxy buffers a response to compress it, so its events arrive together at the end; the app's streams must send Content-Encoding: none`,
+    );
+  }
 
   let firstEventMs: number | undefined;
+  const arrivals: number[] = [];
   let text = "";
   let deltas = 0;
   let buffer = "";
@@ -137,6 +176,7 @@ export async function smokeTest(origin: string, options: SmokeOptions = {}): Pro
       buffer = parsed.rest;
       for (const event of parsed.events) {
         firstEventMs ??= since(start);
+        arrivals.push(elapsed(start));
         if (event.event === "delta") {
           deltas++;
           text += (JSON.parse(event.data) as { text?: string }).text ?? "";
@@ -144,7 +184,10 @@ export async function smokeTest(origin: string, options: SmokeOptions = {}): Pro
           const error = JSON.parse(event.data) as { code?: string; message?: string };
           throw new SmokeError(`the stream sent an error event: ${error.code ?? "error"}: ${error.message ?? ""}`.trim());
         } else if (event.event === "done") {
-          const stream = { firstEventMs, totalMs: since(start), deltas, text };
+          const problem = bunching(arrivals);
+          if (problem) throw new SmokeError(problem);
+          const gaps = arrivals.slice(1).map((ms, i) => ms - arrivals[i]!);
+          const stream = { firstEventMs, totalMs: since(start), medianGapMs: Math.round(median(gaps) * 10) / 10, deltas, text };
           return { origin: base, healthz, stream, ...(options.apiKey ? { auth: "key accepted" } : {}) };
         }
       }

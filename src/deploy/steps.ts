@@ -6,6 +6,7 @@ import type { ProjectOptions } from "../options.js";
 import { DeployError, type StepName } from "./errors.js";
 import { findFlyctl, type Env, type Flyctl, type FlyctlResult } from "./flyctl.js";
 import { readProject, type DeployProject } from "./project.js";
+import { secretLine, secretsInput } from "./secrets.js";
 import { checkSecretValue, type DeployUi } from "./ui.js";
 
 export { DeployError, type StepName };
@@ -24,7 +25,8 @@ export interface SecretValue {
 }
 
 export const INSTALL_FLYCTL = "curl -L https://fly.io/install.sh | sh";
-const TOKEN_VARIABLES = ["FLY_API_TOKEN", "FLY_ACCESS_TOKEN"];
+/** In flyctl's order: FLY_ACCESS_TOKEN wins when both are set (internal/config/config.go). */
+const TOKEN_VARIABLES = ["FLY_ACCESS_TOKEN", "FLY_API_TOKEN"];
 
 function failed(step: StepName, what: string, result: FlyctlResult, hint: string): DeployError {
   return new DeployError(step, `${what} (flyctl exited with ${result.exitCode})`, hint, result.errorLines);
@@ -48,13 +50,24 @@ export async function checkFlyctl(dir: string, env: Env): Promise<Flyctl> {
   return fly;
 }
 
-/** The account deploys run as: the email of `auth whoami`, or the token variable CI set. */
+/**
+ * The account deploys run as: the email of `auth whoami`, with the token variable flyctl uses
+ * when one is set. flyctl checks a token only when it first calls the API, so whoami is asked
+ * either way: an expired or revoked token fails here, before anything changed.
+ */
 export async function checkLogin(fly: Flyctl, env: Env): Promise<string> {
   const token = TOKEN_VARIABLES.find((name) => env[name]);
-  if (token) return `the token in ${token}`;
   const result = await fly.run(["auth", "whoami", "--json"]);
-  if (!result.ok) throw failed("preflight", "not logged in to Fly.io", result, "log in: fly auth login (in CI, set FLY_API_TOKEN)");
-  return parseJson<{ email?: string }>("preflight", "auth whoami --json", result.stdout).email ?? "unknown account";
+  if (!result.ok) {
+    if (token) {
+      const other = TOKEN_VARIABLES.find((name) => name !== token && env[name]);
+      const note = other ? ` (flyctl uses it over ${other})` : "";
+      throw failed("preflight", `Fly.io refused the token in ${token}${note}`, result, `make a new one (fly tokens create deploy) and set ${token} to it`);
+    }
+    throw failed("preflight", "not logged in to Fly.io", result, "log in: fly auth login (in CI, set FLY_API_TOKEN)");
+  }
+  const email = parseJson<{ email?: string }>("preflight", "auth whoami --json", result.stdout).email ?? "unknown account";
+  return token ? `${email} (the token in ${token})` : email;
 }
 
 export async function checkProject(dir: string, options?: ProjectOptions): Promise<DeployProject> {
@@ -86,8 +99,9 @@ export async function findOwnApp(fly: Flyctl, name: string): Promise<{ org: stri
 export async function secretsAlreadySet(fly: Flyctl, app: string): Promise<Set<string>> {
   const result = await fly.run(["secrets", "list", "--app", app, "--json"]);
   if (!result.ok) throw failed("preflight", `could not list the secrets of ${app}`, result, "check the login: fly auth whoami");
-  const listed = parseJson<{ Name?: string; name?: string }[] | null>("preflight", "secrets list --json", result.stdout) ?? [];
-  return new Set(listed.map((s) => s.Name ?? s.name ?? ""));
+  // Lowercase keys: {"name", "digest", "status"} (internal/command/secrets/list.go).
+  const listed = parseJson<{ name?: string }[] | null>("preflight", "secrets list --json", result.stdout) ?? [];
+  return new Set(listed.map((s) => s.name ?? ""));
 }
 
 /** A uv project's Dockerfile installs from uv.lock: make sure it is there (asking before `uv lock` writes it). */
@@ -140,6 +154,8 @@ export async function collectSecrets(project: DeployProject, alreadySet: Set<str
       );
     }
   }
+  // Refuses, before anything changed, a value flyctl could not store as given.
+  for (const { name, value } of values) if (value !== undefined) secretLine(name, value);
   return values;
 }
 
@@ -160,7 +176,9 @@ export function suggestNames(name: string, count = 2): string[] {
 export async function createApp(ctx: StepContext, name: string, org: string): Promise<"created" | "taken"> {
   const result = await ctx.fly.run(["apps", "create", name, "--org", org]);
   if (result.ok) return "created";
-  if (result.errorLines.some((line) => /taken|already exists/i.test(line))) return "taken";
+  // Two answers mean the name is someone else's: the API's validation, and the database's
+  // unique index when two creations race (status name_taken).
+  if (result.errorLines.some((line) => /has already been taken|uniqueness constraint|name_taken/i.test(line))) return "taken";
   throw failed("app", `could not create the app ${name} in org ${org}`, result, `fix the cause above, then run again: ${ctx.rerun}`);
 }
 
@@ -170,7 +188,7 @@ export async function createApp(ctx: StepContext, name: string, org: string): Pr
 export async function importSecrets(ctx: StepContext, app: string, secrets: SecretValue[]): Promise<string[]> {
   const toSet = secrets.filter((s): s is SecretValue & { value: string } => s.value !== undefined);
   if (toSet.length === 0) return [];
-  const input = toSet.map((s) => `${s.name}=${s.value}\n`).join("");
+  const input = secretsInput(toSet);
   const result = await ctx.fly.run(["secrets", "import", "--app", app, "--stage"], { input });
   if (!result.ok) throw failed("secrets", `could not set the secrets ${toSet.map((s) => s.name).join(", ")}`, result, `fix the cause above, then run again: ${ctx.rerun}`);
   return toSet.map((s) => s.name);
@@ -178,9 +196,12 @@ export async function importSecrets(ctx: StepContext, app: string, secrets: Secr
 
 // ── 4. Deploy and regions ─────────────────────────────────────────────────
 
-/** Builds on Fly's remote builder and waits for the release; flyctl's lines go to `onLine`. */
-export async function deployApp(ctx: StepContext, app: string, onLine: (line: string) => void): Promise<void> {
-  const result = await ctx.fly.run(["deploy", "--remote-only", "--app", app, "--config", "fly.toml", "--yes"], { onLine });
+/**
+ * Builds on Fly's remote builder and waits for the release; flyctl's lines go to `onLine`.
+ * `ha`: the first deploy makes 2 Machines in the primary region (flyctl's default), else 1.
+ */
+export async function deployApp(ctx: StepContext, app: string, ha: boolean, onLine: (line: string) => void): Promise<void> {
+  const result = await ctx.fly.run(["deploy", "--remote-only", `--ha=${ha}`, "--app", app, "--config", "fly.toml", "--yes"], { onLine });
   if (!result.ok) throw failed("deploy", "flyctl deploy failed", result, `fix the cause above, then run again: ${ctx.rerun}`);
 }
 
@@ -194,9 +215,12 @@ export async function scaleRegion(ctx: StepContext, app: string, region: string)
 
 // ── 5. Where the app answers ─────────────────────────────────────────────
 
-export async function appHostname(ctx: StepContext, app: string): Promise<string> {
+/** Where the app answers, and its Machines by region (what the deploy made, as Fly reports it). */
+export async function appStatus(ctx: StepContext, app: string): Promise<{ hostname: string; machines: Record<string, number> }> {
   const result = await ctx.fly.run(["status", "--app", app, "--json"]);
   if (!result.ok) throw failed("smoke", `could not read the status of ${app}`, result, `see: fly status --app ${app}`);
-  const status = parseJson<{ Hostname?: string }>("smoke", "status --json", result.stdout);
-  return status.Hostname || `${app}.fly.dev`;
+  const status = parseJson<{ Hostname?: string; Machines?: { region?: string }[] | null }>("smoke", "status --json", result.stdout);
+  const machines: Record<string, number> = {};
+  for (const { region } of status.Machines ?? []) if (region) machines[region] = (machines[region] ?? 0) + 1;
+  return { hostname: status.Hostname || `${app}.fly.dev`, machines };
 }

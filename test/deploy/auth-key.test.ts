@@ -57,7 +57,7 @@ describe("deploy with the auth feature: API_KEYS", () => {
     const key: string = doc.generatedSecrets.API_KEYS;
     expect(key).toMatch(/^sk-api-[A-Za-z0-9_-]{43}$/);
     expect(doc.secrets).toContainEqual({ name: "API_KEYS", source: "staged from generated" });
-    expect((await ws.calls()).find((c) => c.argv[0] === "secrets")!.stdin).toBe(`GROQ_API_KEY=${KEY}\nAPI_KEYS=${key}\n`);
+    expect((await ws.calls()).find((c) => c.argv[0] === "secrets")!.stdin).toBe(`GROQ_API_KEY="${KEY}"\nAPI_KEYS="${key}"\n`);
     expect(app.seen.at(-1)).toBe(`Bearer ${key}`);
     expect(doc.smoke).toMatchObject({ stream: { deltas: 1 }, auth: "key accepted" });
     // Not on disk, not on a command line, not in the project: only in this one answer.
@@ -101,6 +101,6 @@ describe("deploy with the auth feature: API_KEYS", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).secrets).toContainEqual({ name: "API_KEYS", source: "staged from environment" });
     expect(app.seen.at(-1)).toBe("Bearer sk-api-new-0123456789abcdef");
-    expect((await ws.calls()).find((c) => c.argv[0] === "secrets")!.stdin).toBe(`GROQ_API_KEY=${KEY}\nAPI_KEYS=${keys}\n`);
+    expect((await ws.calls()).find((c) => c.argv[0] === "secrets")!.stdin).toBe(`GROQ_API_KEY="${KEY}"\nAPI_KEYS="${keys}"\n`);
   });
 });

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { KEY, runCli, snapshot, startFakeApp, workspace, type Workspace } from "./helpers.js";
+import { KEY, runCli, snapshot, startFakeApp, storedSecrets, workspace, type Workspace } from "./helpers.js";
 
 type FakeApp = Awaited<ReturnType<typeof startFakeApp>>;
 
@@ -58,12 +58,13 @@ describe("create-fly-fastapi deploy: happy path", () => {
       "apps list --json",
       "apps create my-api --org personal",
       "secrets import --app my-api --stage",
-      "deploy --remote-only --app my-api --config fly.toml --yes",
+      "deploy --remote-only --ha=false --app my-api --config fly.toml --yes",
       "scale count 1 --region fra --app my-api --yes",
       "scale count 1 --region sin --app my-api --yes",
       "status --app my-api --json",
     ]);
-    expect(calls.find((c) => c.argv[0] === "secrets")!.stdin).toBe(`GROQ_API_KEY=${KEY}\n`);
+    expect(calls.find((c) => c.argv[0] === "secrets")!.stdin).toBe(`GROQ_API_KEY="${KEY}"\n`);
+    expect(storedSecrets(calls.find((c) => c.argv[0] === "secrets"))).toEqual({ GROQ_API_KEY: KEY });
     expect(calls.every((c) => c.cwd === ws.dir)).toBe(true);
 
     // The key never reaches argv, the project, or flyctl's output; the project is unchanged.
@@ -83,18 +84,21 @@ describe("create-fly-fastapi deploy: happy path", () => {
     expect((await ws.calls()).some((c) => c.argv[0] === "secrets")).toBe(false);
   });
 
-  it("deploys in CI with FLY_API_TOKEN without `auth whoami`, and prints plain lines and the summary", async () => {
+  it("deploys in CI with FLY_API_TOKEN, checked by `auth whoami` first, and prints plain lines and the summary", async () => {
     ws = await workspace();
     const result = await deploy([], { auth: "logged-out" }, { GROQ_API_KEY: KEY, FLY_API_TOKEN: "fo1_token" });
     expect(result.exitCode, result.stderr).toBe(0);
-    expect((await ws.calls()).some((c) => c.argv.join(" ").startsWith("auth whoami"))).toBe(false);
-    expect(result.stdout).toContain("the token in FLY_API_TOKEN");
+    // flyctl checks a token only at its first API call: whoami is that call, before anything changes.
+    expect((await ws.calls()).map((c) => c.argv.join(" ")).slice(0, 2)).toEqual(["version", "auth whoami --json"]);
+    expect(result.stdout).toContain("dev@example.com (the token in FLY_API_TOKEN)");
     expect(result.stdout).toContain("  │ Finished deploying");
     expect(result.stdout).toMatch(/Live: +https:\/\/my-api\.fly\.dev/);
     expect(result.stdout).toMatch(/API docs: +https:\/\/my-api\.fly\.dev\/docs/);
     expect(result.stdout).toMatch(/Redeploy: +cd my-api && fly deploy/);
     expect(result.stdout).toMatch(/Logs: +cd my-api && fly logs/);
-    expect(result.stdout).toMatch(/first event after \d+ ms, done after \d+ ms/);
+    expect(result.stdout).toMatch(/first event after \d+ ms, then one every [\d.]+ ms \(median\), done after \d+ ms/);
+    expect(result.stdout).toMatch(/Machines: +1 in iad: the app scales to zero/);
+    expect(result.stdout).toMatch(/Cost: +\$0\.15–\$3\.19 a month: 1 × shared-cpu-1x 512 MB \(1 in iad\), scale to zero · Fly\.io prices of \d{4}-\d{2}-\d{2}/);
   });
 });
 
@@ -234,6 +238,8 @@ describe("create-fly-fastapi deploy: an app that is already yours", () => {
     const result = await deploy(["--json"], {}, {});
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ app: "my-api", org: "acme", created: false });
-    expect(await mutatingCalls()).toEqual(["deploy --remote-only --app my-api --config fly.toml --yes"]);
+    expect(await mutatingCalls()).toEqual(["deploy --remote-only --ha=false --app my-api --config fly.toml --yes"]);
+    // Its Machine is kept, and so is its cost.
+    expect(JSON.parse(result.stdout)).toMatchObject({ machines: { regions: [{ region: "iad", machines: 1 }], running: { iad: 1 } }, estimate: { high: 3.19 } });
   });
 });

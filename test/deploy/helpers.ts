@@ -7,7 +7,8 @@ import path from "node:path";
 import { SMOKE_ORIGIN_ENV } from "../../src/deploy/smoke.js";
 import { findProvider } from "../../src/providers.js";
 import { recordedTable } from "../../src/recorded.js";
-import { installFakeFlyctl, readCalls, scenarioEnv, type FakeFlyctlScenario } from "../fixtures/fake-flyctl/install.js";
+import { installFakeFlyctl, readCalls, scenarioEnv, type FakeFlyctlCall, type FakeFlyctlScenario } from "../fixtures/fake-flyctl/install.js";
+import { parseSecrets } from "../fixtures/fake-flyctl/secrets-parser.mjs";
 import { BIN } from "../support/cli.js";
 
 export const KEY = "gsk-test-secret-value-7f3a9c";
@@ -46,6 +47,13 @@ export async function makeProject(dir: string, shape: ProjectShape = {}): Promis
       "[http_service]",
       "  internal_port = 8080",
       "  force_https = true",
+      '  auto_stop_machines = "stop"',
+      "  auto_start_machines = true",
+      "  min_machines_running = 0",
+      "",
+      "[[vm]]",
+      '  size = "shared-cpu-1x"',
+      '  memory = "512mb"',
       "",
       "[processes]",
       `  app = "uvicorn app.main:app --host 0.0.0.0 --port 8080"`,
@@ -115,6 +123,11 @@ export async function workspace(shape: ProjectShape = {}) {
 }
 
 export type Workspace = Awaited<ReturnType<typeof workspace>>;
+
+/** What flyctl stores from a `secrets import` call: its stdin through flyctl's own parser. */
+export function storedSecrets(call: FakeFlyctlCall | undefined): Record<string, string> | undefined {
+  return call ? parseSecrets(call.stdin).secrets : undefined;
+}
 
 /** Runs the built CLI as CI would (no terminal), in the workspace root. */
 export function runCli(ws: Workspace, args: string[], env: Record<string, string>) {

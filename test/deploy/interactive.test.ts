@@ -51,7 +51,7 @@ describe("deploy in a terminal", () => {
     expect(asked).toEqual(["secret GROQ_API_KEY"]);
     expect(summary.secrets).toEqual([{ name: "GROQ_API_KEY", source: "staged from prompt" }]);
     const calls = await ws.calls();
-    expect(calls.find((c) => c.argv[0] === "secrets")?.stdin).toBe(`GROQ_API_KEY=${KEY}\n`);
+    expect(calls.find((c) => c.argv[0] === "secrets")?.stdin).toBe(`GROQ_API_KEY="${KEY}"\n`);
     expect(JSON.stringify(calls.map((c) => c.argv))).not.toContain(KEY);
     // Nothing on disk holds it: not the project, not flyctl's state (the fake's call log records stdin on purpose).
     expect(JSON.stringify(await snapshot(ws.dir))).not.toContain(KEY);

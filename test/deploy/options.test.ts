@@ -23,7 +23,7 @@ describe("deploy options: declared once, parsed, validated, documented", () => {
   });
 
   it("fills defaults, asks only what has a prompt, and rejects bad values", async () => {
-    expect(await resolveDeployOptions({})).toEqual({ deploy: false, org: "personal", regions: "" });
+    expect(await resolveDeployOptions({})).toEqual({ deploy: false, org: "personal", regions: "", ha: false });
     const asked: string[] = [];
     const ask = (answer: (question: Question) => unknown, log: string[]): Mode => ({
       kind: "ask",
@@ -32,9 +32,9 @@ describe("deploy options: declared once, parsed, validated, documented", () => {
     const answers = await resolveDeployOptions({ org: "acme" }, ask((decl) => (decl.type === "boolean" ? true : "fra,sin"), asked));
     // The extra regions are asked only when deploying now.
     expect(asked).toEqual(["deploy", "regions"]);
-    expect(answers).toEqual({ deploy: true, org: "acme", regions: "fra,sin" });
+    expect(answers).toEqual({ deploy: true, org: "acme", regions: "fra,sin", ha: false });
     const notDeploying: string[] = [];
-    expect(await resolveDeployOptions({}, ask(() => false, notDeploying))).toEqual({ deploy: false, org: "personal", regions: "" });
+    expect(await resolveDeployOptions({}, ask(() => false, notDeploying))).toEqual({ deploy: false, org: "personal", regions: "", ha: false });
     expect(notDeploying).toEqual(["deploy"]);
     await expect(resolveDeployOptions({ regions: "fra,mars" })).rejects.toThrow('unknown region "mars" in --regions');
     await expect(resolveDeployOptions({ org: "Acme Inc" })).rejects.toThrow('invalid --org "Acme Inc"');

@@ -43,7 +43,7 @@ it("in a terminal: offers extra regions, asks for the key masked, offers another
     const name = /app = "(my-api-[0-9a-f]{4})"/.exec(await fs.readFile(path.join(ws.dir, "fly.toml"), "utf8"))?.[1];
     expect(name).toBeDefined();
     const calls = await ws.calls();
-    expect(calls.find((c) => c.argv[0] === "secrets")).toMatchObject({ argv: ["secrets", "import", "--app", name, "--stage"], stdin: `GROQ_API_KEY=${KEY}\n` });
+    expect(calls.find((c) => c.argv[0] === "secrets")).toMatchObject({ argv: ["secrets", "import", "--app", name, "--stage"], stdin: `GROQ_API_KEY="${KEY}"\n` });
     expect(run.output).not.toContain("iad · Ashburn");
     expect(run.output).toMatch(/Regions: +iad \(primary\), fra/);
     expect(calls.map((c) => c.argv.join(" "))).toContain(`scale count 1 --region fra --app ${name} --yes`);

@@ -3,7 +3,16 @@ import type { AddressInfo } from "node:net";
 
 /** What the fake OpenAI-compatible upstream does with the next chat request. */
 export type Behavior =
-  | { kind: "stream"; tokens: string[]; delayMs?: number; usage?: boolean; /** Silence before the first token. */ firstDelayMs?: number }
+  | {
+      kind: "stream";
+      tokens: string[];
+      delayMs?: number;
+      usage?: boolean;
+      /** Silence before the first token. */
+      firstDelayMs?: number;
+      /** The last token waits for this: a test releases it once its client saw the first one. */
+      holdLast?: Promise<void>;
+    }
   | { kind: "status"; status: number; message: string; retryAfter?: string }
   | { kind: "drop-after"; tokens: string[] }
   /** The tokens, then a chunk that is not JSON. */
@@ -16,6 +25,8 @@ export interface RecordedRequest {
   body: any;
   /** Set when the client went away before the response ended. */
   abortedEarly: boolean;
+  /** performance.now() when each token was written, in order. */
+  tokensSentAt: number[];
 }
 
 export interface FakeUpstream {
@@ -57,6 +68,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       authorization: req.headers.authorization,
       body: raw ? JSON.parse(raw) : undefined,
       abortedEarly: false,
+      tokensSentAt: [],
     };
     requests.push(record);
     res.on("close", () => {
@@ -110,9 +122,11 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         res.once("close", () => (clearTimeout(timer), resolve()));
       });
     }
-    for (const token of current.tokens) {
+    for (const [index, token] of current.tokens.entries()) {
+      if (current.kind === "stream" && current.holdLast && index === current.tokens.length - 1) await current.holdLast;
       if (res.destroyed) return;
       res.write(chunk(model, { content: token }, null));
+      record.tokensSentAt.push(performance.now());
       if (current.kind === "stream" && current.delayMs) await new Promise((r) => setTimeout(r, current.delayMs));
     }
     if (current.kind === "malformed") {

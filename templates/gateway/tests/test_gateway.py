@@ -52,6 +52,8 @@ def stream_data(response: httpx2.Response) -> list[Any]:
     """The `data` of each event: JSON chunks, and the final `[DONE]` marker as it is."""
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
+    # Without it Fly's proxy buffers the stream to compress it.
+    assert response.headers["content-encoding"] == "none"
     return [e.data if e.data == "[DONE]" else e.json() for e in parse_events(response.text)]
 
 

@@ -10,6 +10,7 @@ from app.deps import DrainDep, ProviderDep, accepting
 from app.guards import CheckedChat
 from app.inference import InferenceError, StreamEvent, complete
 from app.schemas import ChatResponse, Delta, ErrorDetail, ErrorResponse
+from app.streaming import unbuffered_stream
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ UpstreamEvents = Annotated[AsyncIterator[StreamEvent], Depends(upstream_events, 
 @router.post(
     "/chat/stream",
     response_class=EventSourceResponse,
+    dependencies=[Depends(unbuffered_stream)],
     operation_id="chat_stream",
     summary="Stream a chat answer as Server-Sent Events",
     responses={503: ERROR_RESPONSES[503]},

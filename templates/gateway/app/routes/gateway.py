@@ -32,6 +32,7 @@ from app.deps import DrainDep, OpenAIClientDep, ProviderDep, SettingsDep, accept
 from app.inference import ChatProvider, InferenceError, complete
 from app.schemas import ChatMessage, ChatRequest, Delta, Done
 from app.shutdown import Drain
+from app.streaming import STREAM_HEADERS
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +190,7 @@ class EventStream(EventSourceResponse):
         super().__init__(self._encode(events))
         self.headers["Cache-Control"] = "no-cache"
         self.headers["X-Accel-Buffering"] = "no"  # no buffering in proxies
+        self.headers.update(STREAM_HEADERS)
         self._on_close = on_close
 
     @staticmethod
