@@ -5,7 +5,7 @@ import { GENERATOR } from "./meta.js";
 import { OPTIONS, type ProjectOptions } from "./options.js";
 import { findProvider } from "./providers.js";
 import { findRegion } from "./regions.js";
-import { shellWord } from "./render.js";
+import { shellWord } from "./escape.js";
 import { loadTemplates } from "./templates.js";
 import {
   PYTHON_DEPENDENCIES,

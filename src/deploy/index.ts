@@ -4,7 +4,7 @@ import type { ParsedArgs } from "../args.js";
 import { UserError } from "../errors.js";
 import { GENERATOR } from "../meta.js";
 import { checkOption, optionFor, type DeployOptions, type ProjectOptions } from "../options.js";
-import { shellWord } from "../render.js";
+import { shellWord } from "../escape.js";
 import { plainText } from "../text.js";
 import type { Env } from "./flyctl.js";
 import { offerGithubSecret, type GithubSecret } from "./github.js";

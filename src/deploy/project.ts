@@ -5,7 +5,7 @@ import { UserError } from "../errors.js";
 import { FEATURES, isEnabled } from "../features/index.js";
 import type { ProjectOptions } from "../options.js";
 import { PROVIDERS, findProvider, type Provider } from "../providers.js";
-import { tomlString } from "../render.js";
+import { tomlString } from "../escape.js";
 
 /** What a deploy needs to know about a generated project, read from its files. */
 export interface DeployProject {

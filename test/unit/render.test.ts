@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { pythonString, render, shellWord, tomlString } from "../../src/render.js";
+import { pythonString, shellWord, tomlString } from "../../src/escape.js";
+import { render } from "../../src/render.js";
 import { listTemplateFiles } from "../../src/templates.js";
 
 describe("escaping per target format", () => {
