@@ -56,9 +56,13 @@ export function dotenvValue(value: string): string {
   return `'${value.replace(/[\\']/g, (c) => `\\${c}`).replaceAll("${", "${:-${}")}'`;
 }
 
-/** Text in a Markdown paragraph or heading: every ASCII punctuation mark that Markdown (or HTML in it) reads, escaped. */
+/**
+ * Inline Markdown text (a heading, a paragraph, a table cell): the characters that can start
+ * emphasis, code, links, HTML (`<!--` would hide the rest of the page), entities, table cells
+ * or a heading's closing `#`, escaped. Line-start markers cannot occur inside a line.
+ */
 export function markdownText(value: string): string {
-  return value.replace(/[\\`*_{}[\]()<>#+\-.!|~&"']/g, (c) => `\\${c}`);
+  return value.replace(/[\\`*_[\]<>&|~#]/g, (c) => `\\${c}`);
 }
 
 /** An inline Markdown code span that shows exactly the value, backticks included. */

@@ -38,6 +38,10 @@ function hintFor(decl: OptionDecl): string {
   return `${usage}every option and its choices: ${GENERATOR.name} --help`;
 }
 
+/** The value an option keeps: its declaration's normalize, when it has one. */
+const normalized = (decl: OptionDecl, value: unknown) =>
+  decl.normalize ? (decl.normalize as (v: unknown) => unknown)(value) : value;
+
 /** Features: each has its own flag pair; those without one are asked together or take defaults. */
 async function resolveFeatures(
   decl: Extract<OptionDecl, { type: "features" }>,
@@ -83,14 +87,14 @@ export async function resolveOptions(given: Partial<ProjectOptions>, mode: Mode)
       // Validate again with the answers of earlier options (e.g. base URL needs the provider).
       const error = checkOption(decl, flagValue, answers);
       if (error) throw new UserError(error, hintFor(decl));
-      Object.assign(answers, { [decl.key]: flagValue });
+      Object.assign(answers, { [decl.key]: normalized(decl, flagValue) });
       continue;
     }
     const asked = decl.prompt !== undefined && (decl.askWhen?.(answers) ?? true);
     const fallback = decl.default(answers);
     if (mode.kind === "ask" && asked) {
       const value = await mode.ask(decl, fallback, answers);
-      Object.assign(answers, { [decl.key]: value });
+      Object.assign(answers, { [decl.key]: normalized(decl, value) });
       continue;
     }
     if (fallback === undefined) {
