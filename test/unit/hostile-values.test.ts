@@ -4,6 +4,8 @@ import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { parseArgs } from "../../src/args.js";
+import { checkDeployFlags } from "../../src/deploy/options.js";
+import { UserError } from "../../src/errors.js";
 import type { ProjectOptions } from "../../src/options.js";
 import { planProject, type Plan } from "../../src/plan.js";
 import { resolveOptions } from "../../src/resolve.js";
@@ -176,6 +178,26 @@ describe("hostile values", () => {
       expect((parseToml(file(plan, "pyproject.toml")) as { project: { name: string } }).project.name).toBe(options.name);
       for (const workflow of plan.files.filter((f) => f.path.startsWith(".github/") && f.path.endsWith(".yml"))) {
         expect(() => parseYaml(workflow.content), workflow.path).not.toThrow();
+      }
+    }
+  });
+
+  it("every hostile value is refused in one line as an app name, a region, an org or extra regions", async () => {
+    const oneLine = (error: unknown) => error instanceof UserError && !error.message.includes("\n");
+    for (const value of HOSTILE_TEXT) {
+      const where = JSON.stringify(value);
+      for (const given of [{ name: value }, { region: value }]) {
+        const result = await cliCheck({ ...BASE, ...given });
+        expect(typeof result === "string" && !result.includes("\n"), `${Object.keys(given)[0]} ${where}`).toBe(true);
+      }
+      for (const given of [{ org: value }, { regions: value }]) {
+        let thrown: unknown;
+        try {
+          checkDeployFlags(given);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(oneLine(thrown), `${Object.keys(given)[0]} ${where}`).toBe(true);
       }
     }
   });
