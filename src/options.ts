@@ -88,11 +88,14 @@ export function normalizeUrl(value: string): string {
 /** Checks a base URL after normalizeUrl: http(s), a host, nothing a client would read differently. */
 export function validUrl(raw: string): string | undefined {
   const value = normalizeUrl(raw);
-  if (CONTROL_OR_BREAK.test(value) || /\s/u.test(value)) {
-    return `the base URL ${JSON.stringify(value)} has a space or a control character inside; use an http(s) URL such as https://my-vllm.modal.run/v1`;
+  if (!/^[a-z][a-z0-9+.-]*:/.test(value)) {
+    return `"${value}" is not a URL; use an http(s) URL such as https://my-vllm.modal.run/v1`;
   }
   if (!/^https?:\/\//.test(value)) {
     return `"${value}" must start with http:// or https://, e.g. https://my-vllm.modal.run/v1`;
+  }
+  if (CONTROL_OR_BREAK.test(value) || /\s/u.test(value)) {
+    return `the base URL ${JSON.stringify(value)} has a space or a control character inside; use an http(s) URL such as https://my-vllm.modal.run/v1`;
   }
   let url: URL;
   try {
