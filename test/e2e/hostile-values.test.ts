@@ -16,7 +16,8 @@ import { runCli } from "../support/cli.js";
 import { ACCEPTED_URLS, HOSTILE_TEXT, cliCheck } from "../support/hostile.js";
 import { projectEnv } from "../support/serve.js";
 
-const MODEL = `'\${HOME}"\`$(id)\`\\' #x`;
+// Quotes of every kind, expansions, a comment, Markdown's comment opener, unicode, and long.
+const MODEL = `'\${HOME}"\`$(id)\`\\' #x ü <!-- ${"y".repeat(150)}`;
 
 /** Each case: a config.py and a .env planned for one value, and what the app must read. */
 interface Case {
@@ -78,6 +79,16 @@ describe("hostile values in the generated app", () => {
   afterAll(async () => {
     if (root) await fs.remove(root);
   });
+
+  it("the project with that model passes ruff check, ruff format --check and its own pytest", async () => {
+    const env = projectEnv();
+    const check = await execa(path.join(dir, ".venv/bin/ruff"), ["check", "."], { cwd: dir, env, extendEnv: false, reject: false, all: true });
+    expect(check.exitCode, check.all).toBe(0);
+    const format = await execa(path.join(dir, ".venv/bin/ruff"), ["format", "--check", "."], { cwd: dir, env, extendEnv: false, reject: false, all: true });
+    expect(format.exitCode, format.all).toBe(0);
+    const pytest = await execa(path.join(dir, ".venv/bin/pytest"), ["-q"], { cwd: dir, env, extendEnv: false, reject: false, all: true });
+    expect(pytest.exitCode, pytest.all?.slice(-3000)).toBe(0);
+  }, 300_000);
 
   it("the project reads its model from config.py, from .env copied from .env.example, and from fly.toml's [env]", async () => {
     await fs.copy(path.join(dir, ".env.example"), path.join(dir, ".env"));
