@@ -111,7 +111,8 @@ export async function writePlan(plan: Plan, target: TargetState): Promise<void> 
   const stagingParent = nearestExisting(path.dirname(target.dir));
   let staging: string;
   try {
-    staging = mkdtempSync(path.join(stagingParent, `.${path.basename(target.dir)}.staging-`));
+    // A fixed name, not the project's: a project name of up to 255 bytes must still fit.
+    staging = mkdtempSync(path.join(stagingParent, ".create-fly-fastapi.staging-"));
   } catch (error) {
     throw machineError(error, plan.options.directory);
   }
