@@ -56,6 +56,12 @@ async function stop(server: Server | undefined) {
   await server.process;
 }
 
+/** Runs a curl example as written, against the local server's port, bounded in time. */
+function curl(command: string, server: Server, cwd: string, env: Record<string, string>) {
+  const local = command.replace(/localhost:\d+/g, `127.0.0.1:${server.port}`).replace(/^curl /, "curl --silent --show-error --fail-with-body --max-time 30 ");
+  return execa("bash", ["-e", "-c", local], { cwd, env, extendEnv: false, reject: false, all: true });
+}
+
 for (const tool of ["uv", "pip"] as const) {
   describe(`the generated README's commands, with ${tool}`, () => {
     let root: string;
@@ -85,8 +91,7 @@ for (const tool of ["uv", "pip"] as const) {
           server = await start(command, dir, env);
         } else if (command.includes("localhost:")) {
           expect(server, `${command} needs a server the README started before it`).toBeDefined();
-          const local = command.replace(/localhost:\d+/g, `127.0.0.1:${server!.port}`);
-          const result = await execa("bash", ["-e", "-c", `${local} --silent --show-error --max-time 30`], { cwd: dir, env, extendEnv: false, reject: false, all: true });
+          const result = await curl(command, server!, dir, env);
           expect(result.exitCode, `${command}\n${result.all}`).toBe(0);
           expect(result.stdout, command).toMatch(/event: done|"finish_reason"/);
         } else {
@@ -94,6 +99,16 @@ for (const tool of ["uv", "pip"] as const) {
           expect(result.exitCode, `${command}\n${result.all?.slice(-3000)}`).toBe(0);
         }
         ran.push(command);
+      }
+      // The docs' examples against the same local server: the gateway's stream, the tools' listing.
+      const docs = await fs.readdir(path.join(dir, "docs"));
+      const examples: string[] = [];
+      for (const page of docs) examples.push(...readmeCommands(await fs.readFile(path.join(dir, "docs", page), "utf8")).filter((c) => c.startsWith("curl") && c.includes("localhost:")));
+      expect(examples.length).toBeGreaterThanOrEqual(2);
+      for (const command of examples) {
+        const result = await curl(command, server!, dir, env);
+        expect(result.exitCode, `${command}\n${result.all}`).toBe(0);
+        expect(result.stdout, command).toMatch(/data: \[DONE\]|"tools"|^\[/);
       }
       await stop(server);
       server = undefined;
