@@ -77,6 +77,9 @@ export function appNameFrom(directory: string): string {
   return slug || "fly-fastapi-app";
 }
 
+/** Control characters (C0, DEL, C1) and Unicode line and paragraph separators: no value a user types may hold one. */
+const CONTROL_OR_BREAK = /[\p{Cc}\p{Zl}\p{Zp}]/u;
+
 /**
  * A base URL as pasted: surrounding whitespace (a trailing newline, a tab) dropped and the
  * scheme lower-cased, as the generated app's settings read BASE_URL.
@@ -112,9 +115,6 @@ export function validUrl(raw: string): string | undefined {
   }
   return undefined;
 }
-
-/** Control characters (C0, DEL, C1) and Unicode line and paragraph separators: no value a user types may hold one. */
-const CONTROL_OR_BREAK = /[\p{Cc}\p{Zl}\p{Zp}]/u;
 
 const printable = (what: string) => (value: string) =>
   value.trim() === "" || CONTROL_OR_BREAK.test(value) || value.length > 200
