@@ -62,7 +62,8 @@ export function dotenvValue(value: string): string {
  * or a heading's closing `#`, escaped. Line-start markers cannot occur inside a line.
  */
 export function markdownText(value: string): string {
-  return value.replace(/[\\`*_[\]<>&|~#]/g, (c) => `\\${c}`);
+  // An underscore between two letters or digits (my_api) never starts emphasis: left as it is.
+  return value.replace(/[\\`*[\]<>&|~#]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, (c) => `\\${c}`);
 }
 
 /** An inline Markdown code span that shows exactly the value, backticks included. */

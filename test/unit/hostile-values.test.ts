@@ -76,7 +76,8 @@ function codeSpan(text: string): string | undefined {
 /** Markdown text with no character left that would start markup, read back as plain text. */
 function markdownPlain(text: string): string {
   const unescaped = text.replace(/\\([!-/:-@[-`{-~])/g, "");
-  expect(unescaped, text).not.toMatch(/[`*_<>&|~#[\]\\]/);
+  // An underscore between two letters or digits cannot start emphasis (CommonMark's flanking rules).
+  expect(unescaped.replace(/(?<=[\p{L}\p{N}])_(?=[\p{L}\p{N}])/gu, ""), text).not.toMatch(/[`*_<>&|~#[\]\\]/);
   return text.replace(/\\([!-/:-@[-`{-~])/g, "$1");
 }
 

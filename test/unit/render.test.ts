@@ -45,7 +45,8 @@ describe("escaping per target format", () => {
 
   it("Markdown: text escapes what starts markup, a code span outlasts the backticks inside", () => {
     expect(markdownText("my-api")).toBe("my-api");
-    expect(markdownText("<!-- a_b | `c` #")).toBe("\\<!-- a\\_b \\| \\`c\\` \\#");
+    expect(markdownText("my_ai_api _x_")).toBe("my_ai_api \\_x\\_");
+    expect(markdownText("<!-- a_b | `c` #")).toBe("\\<!-- a_b \\| \\`c\\` \\#");
     expect(markdownCode("npx x")).toBe("`npx x`");
     expect(markdownCode("a `b` c")).toBe("``a `b` c``");
     expect(markdownCode("`b`")).toBe("`` `b` ``");
