@@ -43,7 +43,13 @@ export async function installDependencies(dir: string, options: ProjectOptions):
     : { step: "install", status: "failed", note: `pip install failed: ${pip.tail}` };
 }
 
-/** git init plus a first commit; a missing git identity leaves the repository without one. */
+/** What git says when no user.name or user.email is configured (or can be guessed). */
+const NO_IDENTITY = /Author identity unknown|Please tell me who you are|unable to auto-detect email address|empty ident name|no (?:email|name) was given/;
+
+/**
+ * git init plus a first commit. A missing git identity leaves the repository without one (a
+ * note); any other failure of the commit (signing, a hook, a full disk) is git's own reason.
+ */
 export async function initGit(dir: string): Promise<StepResult> {
   if (!(await onPath("git"))) return { step: "git", status: "skipped", note: "git is not on PATH" };
   const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], { cwd: dir, reject: false, stdin: "ignore" });
@@ -54,7 +60,9 @@ export async function initGit(dir: string): Promise<StepResult> {
   if (!init.ok) return { step: "git", status: "failed", note: `git init failed: ${init.tail}` };
   await run(dir, "git", ["add", "--all"]);
   const commit = await run(dir, "git", ["commit", "--quiet", "--message", "Initial commit from create-fly-fastapi"]);
-  return commit.ok
-    ? { step: "git", status: "done", note: "git repository with a first commit" }
-    : { step: "git", status: "done", note: "git repository initialised; commit it yourself (no git identity is set)" };
+  if (commit.ok) return { step: "git", status: "done", note: "git repository with a first commit" };
+  if (NO_IDENTITY.test(commit.tail)) {
+    return { step: "git", status: "done", note: "git repository initialised; commit it yourself (no git identity is set)" };
+  }
+  return { step: "git", status: "failed", note: `git repository initialised, but the first commit failed: ${commit.tail}` };
 }

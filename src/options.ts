@@ -87,6 +87,8 @@ interface Common<V> {
   group?: "features";
   /** What differs when another command takes it: `deploy --name` defaults to fly.toml's app. */
   in?: Partial<Record<Command, Partial<Pick<Common<V>, "description" | "prompt" | "askWhen" | "default" | "defaultText">>>>;
+  /** What is kept of a valid value typed, pasted or recorded (e.g. a URL without the newline a paste adds). */
+  normalize?: (value: V) => V;
 }
 
 export type Option =
@@ -118,11 +120,17 @@ export const GROUPS: Record<NonNullable<Option["group"]>, Omit<OptionGroup, "cho
 
 const APP_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** Turns any directory name into a valid Fly app name ("My API_v2" -> "my-api-v2"). */
+/** Letters that Unicode does not decompose into a base letter and a mark. */
+const TRANSLITERATIONS: Record<string, string> = { ß: "ss", ø: "o", æ: "ae", œ: "oe", ł: "l", đ: "d", ð: "d", þ: "th", ı: "i" };
+
+/** Turns any directory name into a valid Fly app name ("My API_v2" -> "my-api-v2", "ünï" -> "uni"). */
 export function appNameFrom(directory: string): string {
   const slug = path
     .basename(path.resolve(directory))
     .toLowerCase()
+    .replace(/[ßøæœłđðþı]/g, (letter) => TRANSLITERATIONS[letter]!)
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, 63)
@@ -130,15 +138,38 @@ export function appNameFrom(directory: string): string {
   return slug || "fly-fastapi-app";
 }
 
-function validUrl(value: string): string | undefined {
+/** Control characters (C0, DEL, C1) and Unicode line and paragraph separators: no value a user types may hold one. */
+const CONTROL_OR_BREAK = /[\p{Cc}\p{Zl}\p{Zp}]/u;
+
+/**
+ * A base URL as pasted: surrounding whitespace (a trailing newline, a tab) dropped and the
+ * scheme lower-cased, as the generated app's settings read BASE_URL.
+ */
+export function normalizeUrl(value: string): string {
+  return value.trim().replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, (scheme) => scheme.toLowerCase());
+}
+
+/** Checks a base URL after normalizeUrl: http(s), a host, nothing a client would read differently. */
+export function validUrl(raw: string): string | undefined {
+  const value = normalizeUrl(raw);
+  if (!/^[a-z][a-z0-9+.-]*:/.test(value)) {
+    return `"${value}" is not a URL; use an http(s) URL such as https://my-vllm.modal.run/v1`;
+  }
+  if (!/^https?:\/\//.test(value)) {
+    return `"${value}" must start with http:// or https://, e.g. https://my-vllm.modal.run/v1`;
+  }
+  if (CONTROL_OR_BREAK.test(value) || /\s/u.test(value)) {
+    return `the base URL ${JSON.stringify(value)} has a space or a control character inside; use an http(s) URL such as https://my-vllm.modal.run/v1`;
+  }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     return `"${value}" is not a URL; use an http(s) URL such as https://my-vllm.modal.run/v1`;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `"${value}" must start with http:// or https://`;
+  // WHATWG URLs read "\\" as "/" and fill in a missing host; Python's httpx does neither.
+  if (!/^https?:\/\/[^/?#\\]/.test(value) || value.includes("\\") || url.hostname === "") {
+    return `"${value}" has no host; use an http(s) URL such as https://my-vllm.modal.run/v1`;
   }
   if (url.username || url.password) {
     return "the base URL must not carry credentials; the API key goes in an environment variable";
@@ -147,7 +178,7 @@ function validUrl(value: string): string | undefined {
 }
 
 const printable = (what: string) => (value: string) =>
-  value.trim() === "" || /[\u0000-\u001f\u007f]/.test(value) || value.length > 200
+  value.trim() === "" || CONTROL_OR_BREAK.test(value) || value.length > 200
     ? `${what} must be 1-200 printable characters`
     : undefined;
 
@@ -182,7 +213,7 @@ export const OPTIONS: readonly Option[] = [
     default: () => "my-ai-api",
     example: "my-ai-api",
     check: (value) =>
-      value.trim() === "" || /[\u0000-\u001f]/.test(value) ? "the directory name is empty or has control characters" : undefined,
+      value.trim() === "" || CONTROL_OR_BREAK.test(value) ? "the directory name is empty or has control characters" : undefined,
     in: {
       deploy: { description: "Directory of the project to deploy (also the first positional argument)", prompt: undefined, default: () => "." },
     },
@@ -245,6 +276,7 @@ export const OPTIONS: readonly Option[] = [
       }
       return validUrl(value);
     },
+    normalize: normalizeUrl,
   },
   {
     key: "model",

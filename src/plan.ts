@@ -10,7 +10,7 @@ import { PROJECT_OPTIONS, optionFor, type ProjectOptions } from "./options.js";
 import { INFERENCE_KEY_ENV, PROVIDERS, findProvider, type Provider } from "./providers.js";
 import { recordedTable } from "./recorded.js";
 import { findRegion } from "./regions.js";
-import { shellWord } from "./render.js";
+import { shellPath, shellWord } from "./escape.js";
 import { loadTemplates } from "./templates.js";
 import { PYTHON_IMAGE, PYTHON_REQUIRES, UV_VERSION } from "./versions.js";
 
@@ -48,21 +48,25 @@ export interface PlanExtras {
   org?: string;
 }
 
-/** The command line that re-creates the project, every recorded option spelt out. */
+/**
+ * The command line that re-creates the project, every recorded option spelt out. The directory
+ * comes last, after `--`, so a name such as `-dash` is not read as an option.
+ */
 export function commandLine(options: ProjectOptions, directory = options.directory, extras: PlanExtras = {}): string {
-  const words = [`npx`, `${GENERATOR.name}@${GENERATOR.version}`, directory];
+  const words = [`npx`, `${GENERATOR.name}@${GENERATOR.version}`];
   for (const decl of PROJECT_OPTIONS) {
     if (decl.key === "directory") continue;
     const value = decl.group ? options[decl.group][decl.key] : options[decl.key as keyof ProjectOptions];
     if (decl.type === "boolean") {
       words.push(value ? `--${decl.flag}` : `--no-${decl.flag}`);
     } else if (value !== "" && !(decl.key === "model" && options.provider === "mock")) {
-      words.push(`--${decl.flag}`, String(value));
+      // --flag=value: a value starting with "--" would otherwise be read as the next flag.
+      words.push(...(String(value).startsWith("-") ? [`--${decl.flag}=${String(value)}`] : [`--${decl.flag}`, String(value)]));
     }
   }
   if (extras.org && extras.org !== optionFor("org").default({})) words.push("--org", extras.org);
   if (extras.regions?.length) words.push("--regions", extras.regions.join(","));
-  words.push("--yes");
+  words.push("--yes", "--", directory);
   return words.map(shellWord).join(" ");
 }
 
@@ -184,14 +188,14 @@ export interface Outcome {
 /** Exactly the commands that work next, in order, from the directory the user is in. */
 export function nextSteps(options: ProjectOptions, outcome: Outcome = {}, features: readonly Feature[] = enabledFeatures(options)): string[] {
   const installed = outcome.installed ?? options.install;
-  const cd = `cd ${shellWord(path.relative(process.cwd(), path.resolve(options.directory)) || ".")}`;
+  const cd = `cd ${shellPath(path.relative(process.cwd(), path.resolve(options.directory)) || ".")}`;
   const steps = cd === "cd ." ? [] : [cd];
   if (options.pythonTool === "uv") {
     if (!installed) steps.push("uv sync");
     steps.push("uv run pytest", `uv run fastapi dev app/main.py --port ${PORT}`);
   } else {
     if (!installed) steps.push("python3 -m venv .venv", ".venv/bin/pip install -e '.[dev]'");
-    steps.push(".venv/bin/pytest", `.venv/bin/uvicorn app.main:app --reload --port ${PORT}`);
+    steps.push(".venv/bin/pytest", `.venv/bin/fastapi dev app/main.py --port ${PORT}`);
   }
   steps.push(...Object.values(mergeContributions(features).nextSteps));
   if (!outcome.deployed) steps.push(`npx ${GENERATOR.name} deploy`);

@@ -1,47 +1,30 @@
 import Handlebars from "handlebars";
+import { dotenvValue, jsonValue, markdownCode, markdownText, pythonString, shellWord, tomlString } from "./escape.js";
 
 /**
- * Handlebars with escaping per target format instead of HTML escaping.
+ * Handlebars with escaping per target format (src/escape.ts) instead of HTML escaping.
  * Templates print any value that a user typed through one of these helpers:
- *   {{toml x}}  a TOML basic string, quotes included
- *   {{py x}}    a Python string literal (or None for null), quotes included
- *   {{json x}}  JSON (also valid YAML and a Python literal for plain strings)
- *   {{shell x}} a POSIX shell word, quoted only when needed
+ *   {{toml x}}    a TOML basic string, quotes included
+ *   {{py x}}      a Python string literal (or None for null), quotes included
+ *   {{json x}}    JSON (also valid YAML and a Python literal for plain strings)
+ *   {{shell x}}   a POSIX shell word, quoted only when needed;
+ *                 {{#shell}}...{{/shell}} quotes what the block renders as one word
+ *   {{dotenv x}}  a value of a .env file, as python-dotenv reads it
+ *   {{md x}}      Markdown text; {{mdCode x}} an inline code span
  */
 export const hbs = Handlebars.create();
-
-const CONTROL = /[\u0000-\u001f\u007f]/g;
-const hex4 = (c: string) => c.charCodeAt(0).toString(16).padStart(4, "0");
-
-export function tomlString(value: string): string {
-  return `"${value
-    .replace(/\\/g, "\\\\")
-    .replace(/"/g, '\\"')
-    .replace(CONTROL, (c) => `\\u${hex4(c)}`)}"`;
-}
-
-/** A Python string literal, quoted as ruff format would (double quotes unless that means more escapes). */
-export function pythonString(value: string | null | undefined): string {
-  if (value === null || value === undefined) return "None";
-  const count = (quote: string) => value.split(quote).length - 1;
-  const quote = count('"') > count("'") ? "'" : '"';
-  const body = value
-    .replace(/\\/g, "\\\\")
-    .replaceAll(quote, `\\${quote}`)
-    .replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-  return `${quote}${body}${quote}`;
-}
-
-export function shellWord(value: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 const HELPERS: Record<string, Handlebars.HelperDelegate> = {
   toml: (v: unknown) => tomlString(String(v ?? "")),
   py: (v: unknown) => pythonString(v === null || v === undefined ? null : String(v)),
-  json: (v: unknown) => JSON.stringify(v ?? null),
-  shell: (v: unknown) => shellWord(String(v ?? "")),
+  json: (v: unknown) => jsonValue(v),
+  shell: function (this: unknown, ...args: unknown[]) {
+    const options = args.at(-1) as Handlebars.HelperOptions;
+    return shellWord(args.length === 1 ? options.fn(this) : String(args[0] ?? ""));
+  },
+  dotenv: (v: unknown) => dotenvValue(String(v ?? "")),
+  md: (v: unknown) => markdownText(String(v ?? "")),
+  mdCode: (v: unknown) => markdownCode(String(v ?? "")),
   eq: (a: unknown, b: unknown) => a === b,
   or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
   and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),

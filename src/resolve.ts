@@ -22,6 +22,10 @@ export function hintFor(decl: Option, command: Command = "create"): string {
   return `${usage}every option and its choices: ${GENERATOR.name}${command === "create" ? "" : ` ${command}`} --help`;
 }
 
+/** The value an option keeps: its declaration's normalize, when it has one (flags, recorded values, answers). */
+const normalized = (decl: Option, value: unknown) =>
+  decl.normalize && value !== undefined ? (decl.normalize as (v: unknown) => unknown)(value) : value;
+
 const groupValue = (given: Given, decl: Option) => (decl.group ? (given[decl.group] as Record<string, unknown> | undefined)?.[decl.key] : given[decl.key]);
 
 function invalid(decl: Option, value: unknown, answers: Answers, command: Command): void {
@@ -73,13 +77,13 @@ export async function resolve(
     if (value !== undefined) {
       // Checked again with the answers of earlier options (e.g. base URL needs the provider).
       invalid(decl, value, answers as Answers, command);
-      answers[decl.key] = value;
+      answers[decl.key] = normalized(decl, value);
       continue;
     }
     const asked = decl.prompt !== undefined && (decl.askWhen?.(answers as Answers) ?? true);
-    const fallback = recorded[decl.key] ?? decl.default(answers as Answers);
+    const fallback = normalized(decl, recorded[decl.key]) ?? decl.default(answers as Answers);
     if (mode.kind === "ask" && asked) {
-      answers[decl.key] = await mode.ask(decl, fallback, answers as Answers);
+      answers[decl.key] = normalized(decl, await mode.ask(decl, fallback, answers as Answers));
       continue;
     }
     if (fallback === undefined) {

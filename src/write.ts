@@ -86,14 +86,37 @@ export async function checkTarget(plan: Plan, force: boolean): Promise<TargetSta
   return { dir, exists: Boolean(stat), overwrites };
 }
 
+/** What the machine refused while writing, as one line and a hint; undefined for anything else. */
+const MACHINE_ERRORS: Record<string, [what: string, hint: string]> = {
+  ENOSPC: ["no space left on device", "free some space (df -h shows what is left), or choose a directory on another disk"],
+  EDQUOT: ["disk quota exceeded", "free some space within your quota, or choose a directory on another disk"],
+  EROFS: ["read-only file system", "choose a directory on a writable disk"],
+  EACCES: ["permission denied", "choose a directory you can write to, e.g. one in your home directory"],
+  EPERM: ["operation not permitted", "choose a directory you can write to, e.g. one in your home directory"],
+  ENAMETOOLONG: ["a file name is too long for the file system", "choose a shorter directory name"],
+  EIO: ["input/output error", "check the disk (dmesg may say more), or choose a directory on another disk"],
+};
+
+function machineError(error: unknown, directory: string): unknown {
+  const known = MACHINE_ERRORS[(error as NodeJS.ErrnoException)?.code ?? ""];
+  return known ? new UserError(`${known[0]} while writing ${directory}`, known[1]) : error;
+}
+
 /**
  * Writes the plan all-or-nothing: every file goes into a staging folder beside
  * the target first, which is then moved into place. A failure or Ctrl-C before
- * the move leaves nothing behind.
+ * the move leaves nothing behind; a full disk or another refusal of the machine
+ * is one line (a UserError), not a stack trace.
  */
 export async function writePlan(plan: Plan, target: TargetState): Promise<void> {
   const stagingParent = nearestExisting(path.dirname(target.dir));
-  const staging = mkdtempSync(path.join(stagingParent, `.${path.basename(target.dir)}.staging-`));
+  let staging: string;
+  try {
+    // A fixed name, not the project's: a project name of up to 255 bytes must still fit.
+    staging = mkdtempSync(path.join(stagingParent, ".create-fly-fastapi.staging-"));
+  } catch (error) {
+    throw machineError(error, plan.options.directory);
+  }
   const cleanup = () => rmSync(staging, { recursive: true, force: true });
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
@@ -130,7 +153,7 @@ export async function writePlan(plan: Plan, target: TargetState): Promise<void> 
     }
   } catch (error) {
     cleanup();
-    throw error;
+    throw machineError(error, plan.options.directory);
   } finally {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);

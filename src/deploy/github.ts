@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { shellWord } from "../render.js";
+import { shellWord } from "../escape.js";
 import type { Env } from "./flyctl.js";
 import { checkSecretValue, type DeployUi } from "./ui.js";
 

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { GENERATOR } from "../meta.js";
 import { checkOption, optionFor, type DeployOptions, type ProjectOptions } from "../options.js";
-import { shellWord } from "../render.js";
+import { shellWord } from "../escape.js";
 import { deployEstimate, type CostEstimate } from "./estimate.js";
 import type { Env } from "./flyctl.js";
 import { offerGithubSecret, type GithubSecret } from "./github.js";

@@ -7,7 +7,7 @@ import { FEATURES, isEnabled } from "../features/index.js";
 import type { DeployOptions, ProjectOptions } from "../options.js";
 import { findProvider, type Provider } from "../providers.js";
 import { TABLE, findRecorded, missingRecorded, readRecorded, recordedTable } from "../recorded.js";
-import { tomlString } from "../render.js";
+import { tomlString } from "../escape.js";
 
 /** What a deploy needs to know about a generated project, read from its files. */
 export interface DeployProject {

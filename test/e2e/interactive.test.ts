@@ -42,9 +42,10 @@ describe("in a terminal", () => {
     expect(run.unmatched).toEqual([]);
     expect(run.exit).toBe(0);
     expect(run.output).toContain("Next steps");
-    // Every optional feature is spelt out as --<id> or --no-<id> between --python-tool and --git.
+    // Every optional feature is spelt out as --<id> or --no-<id> between --python-tool and --git;
+    // the directory comes last, after --.
     expect(run.output).toMatch(
-      /npx create-fly-fastapi@0\.1\.0 chat-api --name chat-api --provider groq --base-url https:\/\/api\.groq\.com\/openai\/v1 --model llama-3\.3-70b-versatile --region ewr --python-tool uv (--(no-)?[a-z-]+ )*--no-git --no-install --yes/,
+      /npx create-fly-fastapi@0\.1\.0 --name chat-api --provider groq --base-url https:\/\/api\.groq\.com\/openai\/v1 --model llama-3\.3-70b-versatile --region ewr --python-tool uv (--(no-)?[a-z-]+ )*--no-git --no-install --yes -- chat-api/,
     );
     const fly = await fs.readFile(path.join(root, "chat-api/fly.toml"), "utf8");
     expect(fly).toContain('primary_region = "ewr"');

@@ -36,7 +36,7 @@ it("next steps of pip without --install: a venv, pip, pytest, the server, the de
     "python3 -m venv .venv",
     ".venv/bin/pip install -e '.[dev]'",
     ".venv/bin/pytest",
-    ".venv/bin/uvicorn app.main:app --reload --port 8080",
+    ".venv/bin/fastapi dev app/main.py --port 8080",
     "npx create-fly-fastapi deploy",
   ]);
   expect(result.stdout).toContain("Then open http://127.0.0.1:8080/ to chat with it.");

@@ -156,7 +156,7 @@ describe("next steps: exactly the commands that work, run as printed", () => {
     expect(JSON.parse(dry.stdout).nextSteps).toEqual([
       "cd steps-pip-installed",
       ".venv/bin/pytest",
-      ".venv/bin/uvicorn app.main:app --reload --port 8080",
+      ".venv/bin/fastapi dev app/main.py --port 8080",
       "npx create-fly-fastapi deploy",
     ]);
   });
@@ -185,6 +185,6 @@ describe("next steps: exactly the commands that work, run as printed", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const doc = JSON.parse(result.stdout);
     expect(doc.deploy).toMatchObject({ ok: true, github: { status: "manual" } });
-    expect(doc.nextSteps).toEqual(["cd steps-deployed", "python3 -m venv .venv", ".venv/bin/pip install -e '.[dev]'", ".venv/bin/pytest", ".venv/bin/uvicorn app.main:app --reload --port 8080"]);
+    expect(doc.nextSteps).toEqual(["cd steps-deployed", "python3 -m venv .venv", ".venv/bin/pip install -e '.[dev]'", ".venv/bin/pytest", ".venv/bin/fastapi dev app/main.py --port 8080"]);
   });
 });

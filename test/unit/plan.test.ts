@@ -76,9 +76,10 @@ describe("the plan", () => {
 
   it("writes the re-create command into the README", async () => {
     const plan = await planFor({ provider: "fireworks", region: "ams" });
-    // Every optional feature is spelt out as --<id> or --no-<id> between --python-tool and --git.
+    // Every optional feature is spelt out as --<id> or --no-<id> between --python-tool and --git;
+    // the directory comes last, after --, so no directory name is read as an option.
     expect(file(plan, "README.md")).toMatch(
-      /npx create-fly-fastapi@0\.1\.0 my-api --name my-api --provider fireworks --base-url https:\/\/api\.fireworks\.ai\/inference\/v1 --model accounts\/fireworks\/models\/llama-v3p3-70b-instruct --region ams --python-tool uv (--(no-)?[a-z-]+ )*--no-git --no-install --yes/,
+      /npx create-fly-fastapi@0\.1\.0 --name my-api --provider fireworks --base-url https:\/\/api\.fireworks\.ai\/inference\/v1 --model accounts\/fireworks\/models\/llama-v3p3-70b-instruct --region ams --python-tool uv (--(no-)?[a-z-]+ )*--no-git --no-install --yes -- my-api/,
     );
   });
 

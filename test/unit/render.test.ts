@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { pythonString, render, shellWord, tomlString } from "../../src/render.js";
+import { dotenvValue, markdownCode, markdownText, pythonString, shellPath, shellWord, tomlString } from "../../src/escape.js";
+import { render } from "../../src/render.js";
 import { listTemplateFiles } from "../../src/templates.js";
 
 describe("escaping per target format", () => {
@@ -26,6 +27,29 @@ describe("escaping per target format", () => {
     expect(shellWord("https://x.test/v1")).toBe("https://x.test/v1");
     expect(shellWord("it's")).toBe(`'it'\\''s'`);
     expect(shellWord("a b")).toBe(`'a b'`);
+  });
+
+  it("paths never read as an option", () => {
+    expect(shellPath("-dash")).toBe("./-dash");
+    expect(shellPath("my api")).toBe(`'my api'`);
+    expect(shellPath("../my-api")).toBe("../my-api");
+  });
+
+  it("dotenv values are single-quoted for python-dotenv, with its one escape for ${", () => {
+    expect(dotenvValue("Qwen/Qwen3-8B")).toBe("Qwen/Qwen3-8B");
+    expect(dotenvValue("")).toBe("");
+    expect(dotenvValue("a #b")).toBe("'a #b'");
+    expect(dotenvValue(`it's \\ "x"`)).toBe(`'it\\'s \\\\ "x"'`);
+    expect(dotenvValue("${HOME}/$USER")).toBe("'${:-${}HOME}/$USER'");
+  });
+
+  it("Markdown: text escapes what starts markup, a code span outlasts the backticks inside", () => {
+    expect(markdownText("my-api")).toBe("my-api");
+    expect(markdownText("my_ai_api _x_")).toBe("my_ai_api \\_x\\_");
+    expect(markdownText("<!-- a_b | `c` #")).toBe("\\<!-- a_b \\| \\`c\\` \\#");
+    expect(markdownCode("npx x")).toBe("`npx x`");
+    expect(markdownCode("a `b` c")).toBe("``a `b` c``");
+    expect(markdownCode("`b`")).toBe("`` `b` ``");
   });
 
   it("templates fail loudly on an unknown variable instead of printing nothing", () => {

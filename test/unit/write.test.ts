@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ProjectOptions } from "../../src/options.js";
 import type { Plan } from "../../src/plan.js";
+import { UserError } from "../../src/errors.js";
 import { checkTarget, writePlan } from "../../src/write.js";
 
 let root: string;
@@ -76,6 +77,21 @@ describe("writing a plan", () => {
   it.skipIf(process.getuid?.() === 0)("refuses an unwritable parent", async () => {
     await fs.chmod(root, 0o555);
     await expect(checkTarget(planFor(path.join(root, "p")), false)).rejects.toThrow("permission denied");
+  });
+
+  it("writes a directory whose name takes all 255 bytes a name may have", async () => {
+    const plan = planFor(path.join(root, "ü".repeat(127) + "x"));
+    await writePlan(plan, await checkTarget(plan, false));
+    expect(await tree(path.join(root, "ü".repeat(127) + "x"))).toEqual(["README.md", "app", "app/main.py"]);
+  });
+
+  it("refuses a name too long for the file system in one line, and writes nothing", async () => {
+    const directory = path.join(root, "x".repeat(256));
+    const plan = planFor(directory);
+    const error = await writePlan(plan, await checkTarget(plan, false)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error).toMatchObject({ message: `a file name is too long for the file system while writing ${directory}`, hint: "choose a shorter directory name" });
+    expect(await tree(root)).toEqual([]);
   });
 
   it("leaves nothing behind when a write fails half-way", async () => {
