@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { shellWord } from "../escape.js";
+import { shellPath } from "../escape.js";
 import type { Env } from "./flyctl.js";
 import { checkSecretValue, type DeployUi } from "./ui.js";
 
@@ -40,7 +40,7 @@ export async function offerGithubSecret(request: { dir: string; app: string; ui:
   const { dir, app, ui, env } = request;
   if (!(await workflowNeedsToken(dir))) return undefined;
   const cd = path.relative(process.cwd(), dir);
-  const command = `${cd ? `cd ${shellWord(cd)} && ` : ""}fly tokens create deploy | gh secret set ${GITHUB_TOKEN_SECRET}`;
+  const command = `${cd ? `cd ${shellPath(cd)} && ` : ""}fly tokens create deploy | gh secret set ${GITHUB_TOKEN_SECRET}`;
   const manual = `GitHub Actions deploys ${app} on every push to main once the repository has the ${GITHUB_TOKEN_SECRET} secret: ${command}`;
   const run = { cwd: dir, env, extendEnv: false, reject: false } as const;
   const hasGh = async () => (await execa("gh", ["--version"], { ...run, stdin: "ignore" }).catch(() => undefined))?.exitCode === 0;

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { GENERATOR } from "../meta.js";
 import { checkOption, optionFor, type DeployOptions, type ProjectOptions } from "../options.js";
-import { shellWord } from "../escape.js";
+import { shellPath, shellWord } from "../escape.js";
 import { deployEstimate, type CostEstimate } from "./estimate.js";
 import type { Env } from "./flyctl.js";
 import { offerGithubSecret, type GithubSecret } from "./github.js";
@@ -214,7 +214,7 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
   // 7. Summary.
   const url = `https://${hostname}`;
   const cd = path.relative(process.cwd(), dir);
-  const inDir = (command: string) => (cd ? `cd ${shellWord(cd)} && ${command}` : command);
+  const inDir = (command: string) => (cd ? `cd ${shellPath(cd)} && ${command}` : command);
   return {
     ok: true,
     directory: dir,
@@ -275,10 +275,12 @@ export function summaryLines(summary: DeploySummary): string[] {
 
 /** `npx create-fly-fastapi deploy DIR [--org …] [--regions …] [--name …]`: runs the deploy again. */
 export function rerunCommand(dir: string, deploy: Partial<DeployOptions>, appName?: string): string {
-  const words = ["npx", GENERATOR.name, "deploy", path.relative(process.cwd(), dir) || "."];
-  if (deploy.org) words.push("--org", deploy.org);
-  if (deploy.regions) words.push("--regions", deploy.regions);
+  const words = ["npx", GENERATOR.name, "deploy"].map(shellWord);
+  // The directory as a path no parser reads as an option (./-dash).
+  words.push(shellPath(path.relative(process.cwd(), dir) || "."));
+  if (deploy.org) words.push("--org", shellWord(deploy.org));
+  if (deploy.regions) words.push("--regions", shellWord(deploy.regions));
   if (deploy.ha !== undefined) words.push(deploy.ha ? "--ha" : "--no-ha");
-  if (appName) words.push("--name", appName);
-  return words.map(shellWord).join(" ");
+  if (appName) words.push("--name", shellWord(appName));
+  return words.join(" ");
 }

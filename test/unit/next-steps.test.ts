@@ -1,3 +1,4 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ProjectOptions } from "../../src/options.js";
 import { nextSteps, planProject } from "../../src/plan.js";
@@ -30,5 +31,14 @@ describe("the printed next steps", () => {
   it("cd into a directory named like an option goes through ./", async () => {
     const options = await resolveOptions({ directory: "-dash", install: false, git: false }, { kind: "defaults" });
     expect(nextSteps(options)[0]).toBe("cd ./-dash");
+  });
+});
+
+describe("the deploy's printed re-run command", () => {
+  it("names a directory that looks like an option through ./, and runs as one command", async () => {
+    const { rerunCommand } = await import("../../src/deploy/index.js");
+    const line = rerunCommand(path.resolve("-dash"), { org: "acme", regions: "fra,sin", ha: false }, "my-app");
+    expect(line).toBe("npx create-fly-fastapi deploy ./-dash --org acme --regions fra,sin --no-ha --name my-app");
+    expect(rerunCommand(path.resolve("with space"), {})).toBe("npx create-fly-fastapi deploy 'with space'");
   });
 });
