@@ -21,6 +21,7 @@ export const observability: Feature = {
       type: "int | None",
       default: "Field(default=None, ge=1, le=65535)",
       example: "",
+      refused: "65536",
       description: `Also serve GET /metrics, without a key, on this port for Fly's Prometheus (fly.toml sets ${METRICS_PORT}; the proxy never exposes it); unset: only /metrics behind the API key.`,
     },
     {
@@ -29,6 +30,7 @@ export const observability: Feature = {
       default: '"0.0.0.0"',
       example: "0.0.0.0",
       description: "Address the METRICS_PORT listener binds.",
+      refused: "0.0.0.0:9091",
     },
   ],
 };

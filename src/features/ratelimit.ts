@@ -17,6 +17,7 @@ export const ratelimit: Feature = {
       type: "str",
       default: 'Field(default="60/minute", min_length=1)',
       example: "60/minute",
+      refused: "often",
       description:
         'Requests allowed per API key (or client address), e.g. "60/minute" or "5/second;300/hour"; a stream counts once; "off" for none.',
     },
@@ -27,6 +28,7 @@ export const ratelimit: Feature = {
       example: "",
       description: "redis:// URL of a Redis shared by all Machines (e.g. `fly redis create`); unset: each Machine counts in memory.",
       secret: true,
+      refused: "http://cache.internal:6379",
     },
   ],
 };

@@ -1,6 +1,5 @@
 """Limits on what one request may ask, and which browser origins may ask at all."""
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException
@@ -9,7 +8,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import Settings
 from app.deps import SettingsDep
 from app.lifecycle import app_settings
 from app.schemas import ChatRequest, ErrorDetail, ErrorResponse
@@ -29,15 +27,15 @@ class BodySizeLimit:
     """Refuses bodies over MAX_REQUEST_BYTES: at once by their Content-Length, else as they
     arrive (chunked uploads), before the app has read more than the limit."""
 
-    def __init__(self, app: ASGIApp, *, settings: Callable[[], Settings]) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
-        self.settings = settings
+        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.settings().max_request_bytes
+        limit = self.limit
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > limit:
             await too_large_response(RequestTooLarge(limit))(scope, receive, send)
@@ -67,31 +65,18 @@ class BodySizeLimit:
             await too_large_response(exc)(scope, receive, send)
 
 
-class Cors:
+def add_cors(app: FastAPI, origins: list[str]) -> None:
     """CORS for the origins listed in CORS_ORIGINS; with none (the default) no browser
     on another origin may call the API, and this adds nothing."""
-
-    def __init__(self, app: ASGIApp, *, settings: Callable[[], Settings]) -> None:
-        self.app = app
-        self.settings = settings
-        self._inner: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._inner is None:
-            origins = self.settings().cors_origins
-            self._inner = (
-                CORSMiddleware(
-                    self.app,
-                    allow_origins=origins,
-                    allow_methods=["GET", "POST"],
-                    allow_headers=["authorization", "content-type", "x-request-id"],
-                    expose_headers=["retry-after", "x-request-id"],
-                    max_age=600,
-                )
-                if origins
-                else self.app
-            )
-        await self._inner(scope, receive, send)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=["retry-after", "x-request-id"],
+            max_age=600,
+        )
 
 
 async def checked_chat(payload: ChatRequest, settings: SettingsDep) -> ChatRequest:
