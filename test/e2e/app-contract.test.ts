@@ -190,7 +190,52 @@ describe("BASE_URL, as pasted", () => {
   });
 });
 
+/** Starts `uvicorn app.main:app` with `env`; probes /healthz until it exits (at most `withinMs`). */
+async function startRefused(env: Record<string, string>, withinMs = 10_000) {
+  const port = await freePort();
+  const started = Date.now();
+  const child = execa(path.join(dir, ".venv/bin/uvicorn"), ["app.main:app", "--port", String(port)], {
+    cwd: root, // no .env there
+    env: projectEnv({ INFERENCE_API_KEY: PROVIDER_KEY, PYTHONPATH: dir, ...env }),
+    extendEnv: false,
+    reject: false,
+    timeout: withinMs + 20_000,
+  });
+  const statuses: number[] = [];
+  let exited = false;
+  void child.finally(() => (exited = true));
+  while (!exited && Date.now() - started < withinMs + 20_000) {
+    const status = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.status, () => 0);
+    if (status) statuses.push(status);
+    await Promise.race([child.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 100))]);
+  }
+  const result = await child;
+  return { exitCode: result.exitCode, stderr: String(result.stderr), ms: Date.now() - started, statuses };
+}
+
 describe("a misconfigured app", () => {
+  it("stops within 10 s for every setting's refused value, naming the variable, before serving anything", { timeout: 600_000 }, async () => {
+    // The project's own table of refused values, and each field's variable.
+    const cases: [string, string][] = await python(
+      "import json\nfrom app.config import env_names\nfrom tests.test_settings import REFUSED\n" +
+        "print(json.dumps([[env_names(f)[0], v] for f, v in REFUSED.items()]))",
+    );
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+    const failures: string[] = [];
+    const slowest: number[] = [];
+    // One at a time: each start is timed, and starts in parallel would slow each other down.
+    for (const [name, value] of cases) {
+      const result = await startRefused({ [name]: value });
+      slowest.push(result.ms);
+      const lines = result.stderr.split("\n").filter((line) => line.startsWith("error: "));
+      if (result.exitCode !== 3 || result.ms >= 10_000 || result.statuses.length > 0 || lines.length !== 1 || !lines[0]!.includes(name)) {
+        failures.push(`${name}: exit ${result.exitCode} after ${result.ms} ms, answered ${JSON.stringify(result.statuses)}, stderr ${result.stderr.slice(-300)}`);
+      }
+    }
+    console.info(`refused starts: ${cases.length} settings, slowest ${Math.max(...slowest)} ms, median ${slowest.sort((a, b) => a - b)[slowest.length >> 1]} ms`);
+    expect(failures).toEqual([]);
+  });
+
   it("refuses to start in one line per bad setting, never echoing a secret", async () => {
     const port = await freePort();
     const result = await execa(path.join(dir, ".venv/bin/uvicorn"), ["app.main:app", "--port", String(port)], {
