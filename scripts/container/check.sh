@@ -4,6 +4,7 @@
 # Builds the project's Dockerfile for real with buildah (chroot isolation, vfs
 # storage, --pull=never), starts the image with its own CMD as its own user,
 # checks GET /healthz and reads an SSE stream from POST /v1/chat/stream, checks
+# that the same CMD with a bad setting (CORS_ORIGINS='*') exits at once in one line, checks
 # that nothing from the build host (CA bundle, index settings, proxies) landed
 # in the image, then rebuilds after a code-only change and checks that the
 # dependency install came from the layer cache and that the final image's
@@ -560,6 +561,32 @@ EOF
   b umount "$ctr" >/dev/null
 }
 
+refused_start() { # refused_start <image>: the CMD with a bad setting must exit at once, naming it; sets REFUSED_JSON
+  local image="$1" port origin deadline code served=0
+  container_of "$image"
+  port="$(free_port)"
+  local argv=("${ARGV[@]}") i
+  for ((i = 0; i < ${#argv[@]}; i++)); do [ "${argv[$i]}" = --port ] && argv[$((i + 1))]="$port"; done
+  origin="http://127.0.0.1:$port"
+  say "starting the image with CORS_ORIGINS='*': it must refuse to start"
+  setsid "${BUILDAH[@]}" run --isolation chroot --env 'CORS_ORIGINS=*' "$CTR" -- "${argv[@]}" >"$WORK/refused.log" 2>&1 &
+  SERVER_PID=$!
+  deadline=$((SECONDS + 15))
+  while kill -0 "$SERVER_PID" 2>/dev/null; do
+    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/healthz", timeout=1)' "$origin" 2>/dev/null; then served=1; fi
+    [ $SECONDS -lt $deadline ] || { cat "$WORK/refused.log" >&2; die "the image still ran 15 s after starting with a bad setting"; }
+    sleep 0.2
+  done
+  code=0
+  wait "$SERVER_PID" || code=$?
+  SERVER_PID=""
+  [ "$served" = 0 ] || die "the image served /healthz with a bad setting"
+  [ "$code" != 0 ] || { cat "$WORK/refused.log" >&2; die "the image exited 0 with a bad setting"; }
+  grep -q '^error: CORS_ORIGINS' "$WORK/refused.log" || { cat "$WORK/refused.log" >&2; die "no 'error: CORS_ORIGINS' line in the output"; }
+  ! grep -q Traceback "$WORK/refused.log" || { cat "$WORK/refused.log" >&2; die "a traceback instead of one line"; }
+  REFUSED_JSON="$(python3 -c 'import json, sys; print(json.dumps({"exitCode": int(sys.argv[1]), "lines": [l for l in open(sys.argv[2]).read().splitlines() if l.startswith("error: ")]}))' "$code" "$WORK/refused.log")"
+}
+
 # ------------------------------------------------------------ main
 say "project: $PROJECT"
 mkdir -p "$WORK/project"
@@ -598,6 +625,8 @@ say "no build-host CA, index or proxy settings in the image (${EXTRA_CERTS:-0} h
 
 run_and_probe "$TAG1"
 say "served: $RUN_JSON"
+refused_start "$TAG1"
+say "refused to start: $REFUSED_JSON"
 
 REBUILT="null"
 CACHED_STEPS="[]"
@@ -635,7 +664,7 @@ fi
 
 if [ -n "$REPORT" ]; then
   R_PROJECT="$PROJECT" R_IMAGE="$TAG1" R_SIZE="$SIZE" R_COLD="$COLD" R_REBUILT="$REBUILT" R_SHARED="$SHARED" \
-    R_VENV1="${VENV1:-}" R_VENV2="${VENV2:-}" R_STEPS="$CACHED_STEPS" R_RUN="$RUN_JSON" R_CERTS="${EXTRA_CERTS:-0}" \
+    R_VENV1="${VENV1:-}" R_VENV2="${VENV2:-}" R_STEPS="$CACHED_STEPS" R_RUN="$RUN_JSON" R_REFUSED="$REFUSED_JSON" R_CERTS="${EXTRA_CERTS:-0}" \
     python3 - "$REPORT" <<'EOF'
 import json, os, sys
 e = os.environ
@@ -649,6 +678,7 @@ report = {
     "venvDependenciesIdenticalAfterCodeChange": e["R_VENV1"] != "" and e["R_VENV1"] == e["R_VENV2"],
     "rebuildSteps": json.loads(e["R_STEPS"]),
     "run": json.loads(e["R_RUN"]),
+    "refusedStart": json.loads(e["R_REFUSED"]),
     "hostOnlyCertificatesChecked": int(e["R_CERTS"]),
 }
 with open(sys.argv[1], "w") as f:

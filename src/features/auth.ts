@@ -29,12 +29,14 @@ export const auth: Feature = {
         description:
           "API keys clients send as `Authorization: Bearer <key>`, comma-separated (old and new during a rotation); unset: no key needed, except on Fly.io, where the app then refuses to start.",
         secret: true,
+        refused: "too-short-key",
       },
       docs_enabled: {
         type: "bool",
         default: "True",
         example: "true",
         description: "Serve /docs, /redoc and /openapi.json, without a key; false answers 404 (e.g. in production).",
+        refused: "sometimes",
       },
     },
     errorCodes: ["unauthorized"],

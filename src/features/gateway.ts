@@ -21,6 +21,7 @@ export const gateway: Feature = {
         default: "[]",
         example: "[]",
         description: "Models that gateway clients may ask for, as a JSON list; MODEL always is, and [] allows any",
+        refused: "gpt-5-mini, gpt-5",
       },
     },
     docs: { "gateway.md": "OpenAI-compatible gateway" },

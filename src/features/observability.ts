@@ -25,12 +25,14 @@ export const observability: Feature = {
         default: "Field(default=None, ge=1, le=65535)",
         example: "",
         description: `Also serve GET /metrics, without a key, on this port for Fly's Prometheus (fly.toml sets ${METRICS_PORT}; the proxy never exposes it); unset: only /metrics behind the API key.`,
+        refused: "65536",
       },
       metrics_host: {
         type: "str",
         default: '"0.0.0.0"',
         example: "0.0.0.0",
         description: "Address the METRICS_PORT listener binds.",
+        refused: "0.0.0.0:9091",
       },
     },
     flyEnv: {

@@ -21,6 +21,7 @@ export const ratelimit: Feature = {
         example: "60/minute",
         description:
           'Requests allowed per API key (or client address), e.g. "60/minute" or "5/second;300/hour"; a stream counts once; "off" for none.',
+        refused: "often",
       },
       redis_url: {
         type: "SecretStr | None",
@@ -28,6 +29,7 @@ export const ratelimit: Feature = {
         example: "",
         description: "redis:// URL of a Redis shared by all Machines (e.g. `fly redis create`); unset: each Machine counts in memory.",
         secret: true,
+        refused: "http://cache.internal:6379",
       },
     },
   },

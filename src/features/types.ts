@@ -14,6 +14,8 @@ export interface SettingField {
   description: string;
   /** Set as a Fly secret, never in fly.toml or on disk. */
   secret?: boolean;
+  /** A value the app must refuse to start with: the generated tests/test_settings.py tries it. */
+  refused: string;
 }
 
 /** A variable of fly.toml's `[env]`: never a secret. */

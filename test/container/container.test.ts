@@ -36,6 +36,8 @@ interface Report {
     health: { status: number; body: string };
     stream: { status: number; contentType: string; events: string[]; firstEventMs: number; totalMs: number };
   };
+  /** The same CMD started with CORS_ORIGINS='*'. */
+  refusedStart: { exitCode: number; lines: string[] };
   hostOnlyCertificatesChecked: number;
 }
 
@@ -94,6 +96,9 @@ describe.skipIf(reason !== null)("the generated Dockerfile, built and run with b
       expect(report.run.stream.contentType).toContain("text/event-stream");
       expect(report.run.stream.events).toContain("delta");
       expect(report.run.stream.events.at(-1)).toBe("done");
+      // A bad setting stops the image's CMD before it serves, in one line naming the variable.
+      expect(report.refusedStart.exitCode).not.toBe(0);
+      expect(report.refusedStart.lines).toEqual([expect.stringMatching(/^error: CORS_ORIGINS /)]);
       // The dependency install came from the layer cache; the rebuild only redid the code steps.
       const installs = report.rebuildSteps.filter((s) => /\b(uv sync|pip install)\b/.test(s));
       expect(installs[0], report.rebuildSteps.join("\n")).toMatch(/^cached /);

@@ -91,6 +91,8 @@ describe("fly.toml and Dockerfile", async () => {
     expect(expose).toEqual([port]);
     expect(cmd[cmd.indexOf("--port") + 1]).toBe(String(port));
     expect(cmd.slice(0, 2)).toEqual(["uvicorn", "app.main:app"]);
+    // A failing startup stops uvicorn instead of passing for "lifespan unsupported".
+    expect(cmd[cmd.indexOf("--lifespan") + 1]).toBe("on");
     expect(user && !/^(root|0)(:|$)/.test(user), `USER ${user}`).toBe(true);
 
     const service = fly.http_service;

@@ -28,12 +28,14 @@ const queue: Feature = {
         example: "",
         description: "redis:// URL of the queue's Redis.",
         secret: true,
+        refused: "http://queue.internal:6379",
       },
       queue_concurrency: {
         type: "int",
         default: "Field(default=4, ge=1)",
         example: "4",
         description: "Jobs one worker runs at once.",
+        refused: "0",
       },
     },
     flyEnv: { QUEUE_NAME: { value: "jobs", comment: "The queue workers read." } },
@@ -83,6 +85,8 @@ describe("a feature's contributions", () => {
     const readme = file(plan, "README.md");
     expect(readme).toContain("| `QUEUE_URL` | secret | redis:// URL of the queue's Redis. |");
     expect(readme).toContain("| `QUEUE_CONCURRENCY` | `4` | Jobs one worker runs at once. |");
+    // Each setting's refused value joins the generated startup tests' table.
+    expect(file(plan, "tests/test_settings.py")).toContain('    "queue_url": "http://queue.internal:6379",\n    "queue_concurrency": "0",\n');
 
     const health = file(plan, "app/routes/health.py");
     expect(health).toMatch(/^from app import queue, ratelimit$/m);

@@ -16,9 +16,9 @@ from app.shutdown import Drain, shutting_down
 
 
 async def get_app_settings(request: Request) -> Settings:
-    """`get_settings()`, or what overrides it in `app.dependency_overrides` (tests do).
+    """The settings the app was built for (`create_app(settings)`).
 
-    `get_settings` itself is a plain `def`, for code outside requests: used directly as a
+    Not `get_settings` itself, a plain `def` for code outside requests: used directly as a
     dependency it would cost every request a thread-pool hop.
     """
     return app_settings(request.app)

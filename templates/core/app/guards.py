@@ -1,6 +1,5 @@
 """Limits on what one request may ask, and which browser origins may ask at all."""
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException
@@ -29,15 +28,15 @@ class BodySizeLimit:
     """Refuses bodies over MAX_REQUEST_BYTES: at once by their Content-Length, else as they
     arrive (chunked uploads), before the app has read more than the limit."""
 
-    def __init__(self, app: ASGIApp, *, settings: Callable[[], Settings]) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
-        self.settings = settings
+        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.settings().max_request_bytes
+        limit = self.limit
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > limit:
             await too_large_response(RequestTooLarge(limit))(scope, receive, send)
@@ -67,72 +66,89 @@ class BodySizeLimit:
             await too_large_response(exc)(scope, receive, send)
 
 
-class Cors:
+def add_cors(app: FastAPI, origins: list[str]) -> None:
     """CORS for the origins listed in CORS_ORIGINS; with none (the default) no browser
     on another origin may call the API, and this adds nothing."""
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=["retry-after", "x-request-id"],
+            max_age=600,
+        )
 
-    def __init__(self, app: ASGIApp, *, settings: Callable[[], Settings]) -> None:
-        self.app = app
-        self.settings = settings
-        self._inner: ASGIApp | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._inner is None:
-            origins = self.settings().cors_origins
-            self._inner = (
-                CORSMiddleware(
-                    self.app,
-                    allow_origins=origins,
-                    allow_methods=["GET", "POST"],
-                    allow_headers=["authorization", "content-type", "x-request-id"],
-                    expose_headers=["retry-after", "x-request-id"],
-                    max_age=600,
-                )
-                if origins
-                else self.app
-            )
-        await self._inner(scope, receive, send)
+def check_limits(
+    settings: Settings, *, messages: int, prompt_chars: int, max_tokens: dict[str, int | None]
+) -> None:
+    """Raises a validation error (422, or OpenAI's 400 on the gateway) for a request over
+    MAX_MESSAGES, MAX_PROMPT_CHARS or MAX_OUTPUT_TOKENS: they bound what one request costs.
+    `max_tokens`: the request's fields that cap the answer, by name."""
+    errors: list[dict[str, Any]] = []
+
+    def refuse(field: str, message: str) -> None:
+        errors.append({"type": "limit_exceeded", "loc": ("body", field), "msg": message})
+
+    if messages > settings.max_messages:
+        refuse("messages", f"At most {settings.max_messages} messages per request.")
+    if prompt_chars > settings.max_prompt_chars:
+        refuse("messages", f"At most {settings.max_prompt_chars} characters per request.")
+    for field, value in max_tokens.items():
+        if value is not None and value > settings.max_output_tokens:
+            refuse(field, f"{field} may be at most {settings.max_output_tokens}.")
+    if errors:
+        raise RequestValidationError(errors)
 
 
 async def checked_chat(payload: ChatRequest, settings: SettingsDep) -> ChatRequest:
     """The chat request, if it is within MAX_MESSAGES, MAX_PROMPT_CHARS and MAX_OUTPUT_TOKENS."""
-    errors: list[dict[str, Any]] = []
-
-    def refuse(loc: tuple[str, ...], message: str) -> None:
-        errors.append({"type": "limit_exceeded", "loc": ("body", *loc), "msg": message})
-
-    if len(payload.messages) > settings.max_messages:
-        refuse(("messages",), f"At most {settings.max_messages} messages per request.")
-    if sum(len(message.content) for message in payload.messages) > settings.max_prompt_chars:
-        refuse(("messages",), f"At most {settings.max_prompt_chars} characters per request.")
-    if payload.max_tokens is not None and payload.max_tokens > settings.max_output_tokens:
-        refuse(("max_tokens",), f"max_tokens may be at most {settings.max_output_tokens}.")
-    if errors:
-        raise RequestValidationError(errors)
+    check_limits(
+        settings,
+        messages=len(payload.messages),
+        prompt_chars=sum(len(message.content) for message in payload.messages),
+        max_tokens={"max_tokens": payload.max_tokens},
+    )
     return payload
 
 
 CheckedChat = Annotated[ChatRequest, Depends(checked_chat)]
 
 
+TOO_LARGE = {
+    "description": "The request body is larger than MAX_REQUEST_BYTES",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+}
+
+
 def document_limits(app: FastAPI) -> None:
-    """Puts this deployment's limits into the OpenAPI document, so that clients (and
-    schema-driven fuzzers) see what is accepted."""
+    """Puts this deployment's limits and MODEL into the OpenAPI document, so that clients
+    (and schema-driven fuzzers) see what is accepted, and examples work as they are."""
     previous = app.openapi
 
     def openapi() -> dict[str, Any]:
         schema = previous()
         settings = app_settings(app)
         models = schema.get("components", {}).get("schemas", {})
-        fields = models.get("ChatRequest", {}).get("properties", {})
-        if "messages" in fields:
-            fields["messages"]["maxItems"] = settings.max_messages
-        for option in fields.get("max_tokens", {}).get("anyOf", []):
-            if option.get("type") == "integer":
-                option["maximum"] = settings.max_output_tokens
+        for model in models.values():
+            fields = model.get("properties", {})
+            if "messages" in fields:
+                fields["messages"]["maxItems"] = settings.max_messages
+            for name in ("max_tokens", "max_completion_tokens"):
+                for option in fields.get(name, {}).get("anyOf", []):
+                    if option.get("type") == "integer":
+                        option["maximum"] = settings.max_output_tokens
+            for example in model.get("examples", []):
+                if isinstance(example, dict) and "model" in example:
+                    example["model"] = settings.model
         content = models.get("ChatMessage", {}).get("properties", {}).get("content", {})
         if "maxLength" in content:
             content["maxLength"] = min(content["maxLength"], settings.max_prompt_chars)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if "requestBody" in operation:  # BodySizeLimit answers before the route
+                    operation.setdefault("responses", {}).setdefault("413", TOO_LARGE)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -5,14 +5,15 @@ from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 
-from app.config import Settings, get_settings
+from app.config import Settings
 
 LifespanHook = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]
 
 
 def app_settings(app: FastAPI) -> Settings:
-    """The settings of `app`: an override of get_settings (tests), else the environment's."""
-    return app.dependency_overrides.get(get_settings, get_settings)()
+    """The settings `create_app(settings)` built `app` for."""
+    settings: Settings = app.state.settings
+    return settings
 
 
 def lifespan_hooks(app: FastAPI) -> list[LifespanHook]:

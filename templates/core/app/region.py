@@ -5,12 +5,8 @@ Fly.io sets FLY_REGION on every Machine. With Machines in several regions (`fly 
 FLY_REGION) responses go out unchanged.
 """
 
-from collections.abc import Callable
-
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.config import Settings
 
 HEADER = "Fly-Region"
 
@@ -19,19 +15,18 @@ class RegionHeader:
     """Pure ASGI middleware: it adds the header when the response starts and passes every
     body chunk straight through, so a stream is neither buffered nor delayed."""
 
-    def __init__(self, app: ASGIApp, *, settings: Callable[[], Settings]) -> None:
+    def __init__(self, app: ASGIApp, *, region: str) -> None:
         self.app = app
-        self.settings = settings
+        self.region = region
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        region = self.settings().fly_region if scope["type"] == "http" else None
-        if not region:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
         async def send_with_region(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append(HEADER, region)
+                MutableHeaders(scope=message).append(HEADER, self.region)
             await send(message)
 
         await self.app(scope, receive, send_with_region)

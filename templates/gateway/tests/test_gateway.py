@@ -345,6 +345,54 @@ def test_the_openai_sdk_gets_the_provider_errors(
     assert caught.value.response.headers["retry-after"] == "3"
 
 
+HUGE_PROMPT = "x" * 150_000
+
+
+@pytest.mark.parametrize(
+    ("request_", "param"),
+    [
+        pytest.param(
+            {"messages": [{"role": "user", "content": HUGE_PROMPT}]}, "messages", id="150k chars"
+        ),
+        pytest.param(
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": HUGE_PROMPT}]}]},
+            "messages",
+            id="150k chars in content parts",
+        ),
+        pytest.param({"messages": MESSAGES * 60}, "messages", id="60 messages"),
+        pytest.param(
+            {"messages": MESSAGES, "max_tokens": 1_000_000}, "max_tokens", id="max_tokens"
+        ),
+        pytest.param(
+            {"messages": MESSAGES, "max_completion_tokens": 1_000_000},
+            "max_completion_tokens",
+            id="max_completion_tokens",
+        ),
+    ],
+)
+def test_the_openai_sdk_is_held_to_the_chat_limits_before_the_provider(
+    live_upstream_url: str, upstream: FakeUpstream, request_: dict[str, Any], param: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk(live_upstream_url).chat.completions.create(model="test-model", **request_)
+    assert caught.value.param == param
+    assert caught.value.type == "invalid_request_error"
+    assert upstream.requests == []
+
+
+def test_openapi_documents_what_the_gateway_answers() -> None:
+    with TestClient(create_app(make_settings(model="my-org/my-model"))) as client:
+        schema = client.get("/openapi.json").json()
+    completions = schema["paths"]["/v1/chat/completions"]["post"]["responses"]
+    assert {"200", "400", "404", "413", "502", "503", "504", "default"} <= set(completions)
+    assert "422" not in completions  # invalid requests get OpenAI's 400
+    # The example works as it is against this server's provider.
+    [example] = schema["components"]["schemas"]["CompletionRequest"]["examples"]
+    assert example["model"] == "my-org/my-model"
+    request = schema["components"]["schemas"]["CompletionRequest"]["properties"]
+    assert request["messages"]["maxItems"] == 50
+
+
 def test_the_openai_sdk_works_with_the_mock(live_mock_url: str) -> None:
     client = sdk(live_mock_url)
     completion = client.chat.completions.create(

@@ -8,6 +8,7 @@ not expose: fly.toml's [metrics] points Fly's Prometheus at it.
 """
 
 import asyncio
+import ipaddress
 import json
 import logging
 import re
@@ -35,9 +36,9 @@ from prometheus_client import (
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import Settings
+from app.config import SettingError, Settings
 from app.inference import UpstreamCall, upstream_call
-from app.lifecycle import lifespan_hooks
+from app.lifecycle import app_settings, lifespan_hooks
 
 logger = logging.getLogger("app.access")
 
@@ -240,7 +241,21 @@ async def _handle_scrape(
         writer.close()
 
 
+HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
+
+
+def check_metrics_host(host: str) -> None:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not HOSTNAME.match(host):
+            raise SettingError(
+                "METRICS_HOST: takes an address or a host name, such as 0.0.0.0 or ::"
+            ) from None
+
+
 def setup(app: FastAPI) -> None:
+    check_metrics_host(app_settings(app).metrics_host)
     metrics = Metrics()
     app.state.metrics = metrics
     app.add_middleware(Observe, metrics=metrics)

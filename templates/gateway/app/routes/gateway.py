@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import httpx2
@@ -24,11 +24,12 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.sse import KEEPALIVE_COMMENT, EventSourceResponse, ServerSentEvent, format_sse_event
 from openai import AsyncStream
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
 from app.deps import DrainDep, OpenAIClientDep, ProviderDep, SettingsDep, accepting
+from app.guards import check_limits
 from app.inference import ChatProvider, InferenceError, complete
 from app.schemas import ChatMessage, ChatRequest, Delta, Done
 from app.shutdown import Drain
@@ -73,12 +74,14 @@ router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 class CompletionRequest(BaseModel):
     """OpenAI's chat completion request; fields not named here pass through to the provider."""
 
+    # Strict, as OpenAI's API: `"stream": "yes"` is refused, not taken for true.
     model_config = ConfigDict(
         extra="allow",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
-                    "model": "gpt-5-mini",
+                    "model": "gpt-5-mini",  # the configured MODEL in /openapi.json
                     "messages": [{"role": "user", "content": "Why is the sky blue?"}],
                     "stream": True,
                 },
@@ -94,6 +97,65 @@ class CompletionRequest(BaseModel):
     stream_options: dict[str, Any] | None = None
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
+
+    @field_validator("max_tokens", "max_completion_tokens", mode="before")
+    @classmethod
+    def _integral(cls, value: object) -> object:
+        # 256.0 is an integer in JSON (and JSON Schema); 256.5 and "256" are not.
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class OpenAIError(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorResponse(BaseModel):
+    """OpenAI's error body, which OpenAI SDKs raise as their own exceptions."""
+
+    error: OpenAIError
+
+
+def openai_error(description: str) -> dict[str, Any]:
+    return {"model": OpenAIErrorResponse, "description": description}
+
+
+PROVIDER_ERRORS: dict[int | str, dict[str, Any]] = {
+    502: openai_error("The provider failed, could not be reached, or refused the server's key"),
+    504: openai_error("The provider did not answer in time"),
+    # Any other refusal of the provider passes through with its own status and body.
+    "default": {"description": "An error of the provider, with its status code and body"},
+}
+
+
+def prompt_chars(message: dict[str, Any]) -> int:
+    """The characters of a message's text: its content, or its content parts' text."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return len(content)
+    if isinstance(content, list):
+        parts = [part.get("text") for part in content if isinstance(part, dict)]
+        return sum(len(text) for text in parts if isinstance(text, str))
+    return 0
+
+
+async def checked_completion(body: CompletionRequest, settings: SettingsDep) -> CompletionRequest:
+    """The request, if it is within the limits /v1/chat has (400 otherwise, as OpenAI's)."""
+    check_limits(
+        settings,
+        messages=len(body.messages),
+        prompt_chars=sum(prompt_chars(message) for message in body.messages),
+        max_tokens={
+            "max_tokens": body.max_tokens,
+            "max_completion_tokens": body.max_completion_tokens,
+        },
+    )
+    return body
+
+
+CheckedCompletion = Annotated[CompletionRequest, Depends(checked_completion)]
 
 
 def error_object(
@@ -261,10 +323,14 @@ def check_model(body: CompletionRequest, settings: Settings) -> str | JSONRespon
                 "text/event-stream": {},
             },
         },
+        400: openai_error("The request is invalid or over this server's limits"),
+        404: openai_error("The server does not offer this model (GATEWAY_MODELS)"),
+        503: openai_error("The server is restarting; retry"),
+        **PROVIDER_ERRORS,
     },
 )
 async def create_chat_completion(
-    body: CompletionRequest,
+    body: CheckedCompletion,
     settings: SettingsDep,
     client: OpenAIClientDep,
     provider: ProviderDep,
@@ -409,6 +475,7 @@ class ModelList(BaseModel):
     summary="List the models (OpenAI-compatible)",
     openapi_extra=NOT_A_TOOL,
     response_model=ModelList,
+    responses=PROVIDER_ERRORS,
 )
 async def list_models(settings: SettingsDep, client: OpenAIClientDep) -> Response:
     """The models clients may ask for: GATEWAY_MODELS when set, otherwise the provider's list."""
