@@ -292,6 +292,8 @@ export const OPTIONS: readonly Option[] = [
     askWhen: (answers) => answers.provider !== "mock",
     default: (answers) => findProvider(answers.provider ?? "mock")?.defaultModel ?? undefined,
     check: printable("the model id"),
+    // Surrounding whitespace is not part of an id; the generated app's settings drop it from MODEL too.
+    normalize: (value) => value.trim(),
   },
   {
     key: "region",

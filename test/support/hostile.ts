@@ -41,6 +41,9 @@ export const HOSTILE_TEXT = [
   "x".repeat(200),
 ];
 
+/** What the CLI keeps of a model id it accepts: surrounding whitespace dropped, as the generated app reads MODEL. */
+export const keptModel = (typed: string) => typed.trim();
+
 /** Model ids the CLI refuses: empty, control characters, a line break of any kind, too long. */
 export const REFUSED_MODELS = ["", "   ", "a\nb", "a\rb", "tab\there", "nul\u0000", "del\u007f", "nel\u0085", "ls\u2028", "ps\u2029", "\u001b[31mred", "x".repeat(201)];
 

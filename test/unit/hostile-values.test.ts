@@ -9,7 +9,7 @@ import { UserError } from "../../src/errors.js";
 import type { ProjectOptions } from "../../src/options.js";
 import { planProject, type Plan } from "../../src/plan.js";
 import { resolveOptions } from "../../src/resolve.js";
-import { ACCEPTED_URLS, HOSTILE_DIRECTORIES, HOSTILE_TEXT, REFUSED_MODELS, REFUSED_URLS, cliCheck } from "../support/hostile.js";
+import { ACCEPTED_URLS, HOSTILE_DIRECTORIES, HOSTILE_TEXT, REFUSED_MODELS, REFUSED_URLS, cliCheck, keptModel } from "../support/hostile.js";
 
 const BASE: Partial<ProjectOptions> = {
   directory: "hostile-app",
@@ -105,8 +105,9 @@ describe("hostile values", () => {
 
   it(`each of ${HOSTILE_TEXT.length} hostile model ids lands intact in TOML, Python, the shell snippets, the re-create command and Markdown`, async () => {
     const python: { source: string; assignment?: string; keyword?: string }[] = [];
-    for (const model of HOSTILE_TEXT) {
-      const options = await accepted({ model });
+    for (const typed of HOSTILE_TEXT) {
+      const options = await accepted({ model: typed });
+      const model = keptModel(typed);
       expect(options.model).toBe(model);
       const plan = planProject(options);
       const where = JSON.stringify(model);
@@ -138,7 +139,7 @@ describe("hostile values", () => {
     }
     // Python: config.py's default and the gateway's openai example, read by python3's own parser.
     const literals = pythonLiterals(python);
-    expect(literals).toEqual(HOSTILE_TEXT.flatMap((model) => [model, model]));
+    expect(literals).toEqual(HOSTILE_TEXT.map(keptModel).flatMap((model) => [model, model]));
   });
 
   it(`each of ${ACCEPTED_URLS.length} base URLs the CLI accepts lands as kept in TOML, Python and the shell`, async () => {
