@@ -65,8 +65,11 @@ async def chat_stream(
                 turn.add(event.text)
                 yield ServerSentEvent(event="delta", data=event)
             else:
-                kept = await turn.complete(event)
-                yield ServerSentEvent(event="done", data=event.model_copy(update=kept))
+                # The fields a chat store adds are sent only when it sets them.
+                done = event.model_copy(update=await turn.complete(event))
+                yield ServerSentEvent(
+                    event="done", raw_data=done.model_dump_json(exclude_unset=True)
+                )
     except InferenceError as exc:
         turn.fail()
         yield ServerSentEvent(event="error", data=exc.detail())
@@ -81,7 +84,13 @@ async def chat_stream(
         yield ServerSentEvent(event="error", data=detail)
 
 
-@router.post("/chat", operation_id="chat", summary="Answer a chat", responses=ERROR_RESPONSES)
+@router.post(
+    "/chat",
+    operation_id="chat",
+    summary="Answer a chat",
+    responses=ERROR_RESPONSES,
+    response_model_exclude_unset=True,
+)
 async def chat(turn: ChatTurnDep, provider: ProviderDep, drain: DrainDep) -> ChatResponse:
     """The whole answer as one JSON document. Provider failures become HTTP errors."""
     async with drain.bounded():
