@@ -98,7 +98,8 @@ class Turn:
         self.conversation = conversation
         self.parts: list[str] = []
         self.failed = False
-        self.kept = False
+        # Once tried, never again: a `done` that said `stored: false` must stay true.
+        self.finished = False
         self.reported: Usage | None = None
 
     def add(self, text: str) -> None:
@@ -116,7 +117,7 @@ class Turn:
 
     async def keep(self, usage: Usage, interruption: str | None) -> int | None:
         """Stores the answer (with a conversation) and the usage; the answer's id, or None."""
-        self.kept = True
+        self.finished = True
         async with session_of(self.app) as session, session.begin():
             message_id = None
             if self.conversation is not None:
@@ -152,7 +153,7 @@ class Turn:
         return {"conversation_id": self.conversation, "message_id": message_id, "stored": True}
 
     async def close(self) -> None:
-        if self.kept or not has_database(self.app):
+        if self.finished or not has_database(self.app):
             return
         interruption = "provider_failed" if self.failed else "client_left"
         try:
