@@ -77,11 +77,11 @@ export const postgres: Feature = {
         instructions: "COPY --from=builder /app/alembic.ini /app/alembic.ini",
       },
     },
+    // flyctl internal/command/mpg/create.go and attach.go: `attach <CLUSTER ID>` sets the app's
+    // DATABASE_URL secret (its --variable-name default). The deploy does not run these yet.
     provisioning: {
-      postgres: {
-        command: "fly mpg create && fly mpg attach <cluster-id>",
-        description: "a Managed Postgres cluster; attach sets DATABASE_URL as a secret",
-      },
+      "postgres-create": { command: "fly mpg create", description: "a Managed Postgres cluster; note the id it prints" },
+      "postgres-attach": { command: "fly mpg attach <cluster-id>", description: "sets DATABASE_URL as a secret of the app" },
     },
     docs: { "postgres.md": "PostgreSQL: conversations and usage" },
     readme: {

@@ -49,7 +49,7 @@ describe("--postgres", () => {
     // Its startup follows the key and rate limit checks: its setup comes last.
     expect(file(plan, "app/main.py")).toMatch(/observability\.setup\(app\)\n {4}persistence\.setup\(app\)\n/);
     expect(file(plan, "app/main.py")).toContain("    app.include_router(conversations.router)\n");
-    expect(plan.deploy.provisioning.map((step) => step.command)).toEqual(["fly mpg create && fly mpg attach <cluster-id>"]);
+    expect(plan.deploy.provisioning.map((step) => step.command)).toEqual(["fly mpg create", "fly mpg attach <cluster-id>"]);
     expect(file(plan, "README.md")).toContain("- [PostgreSQL: conversations and usage](docs/postgres.md)");
   });
 
