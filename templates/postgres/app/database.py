@@ -30,6 +30,7 @@ DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg"}
 CONNECT_TIMEOUT = 5.0
 """Seconds to wait for a connection: a database that is down fails a request quickly."""
 STATEMENT_TIMEOUT = 10.0
+"""Seconds one statement may take: the app's are small, a stuck one should not hold a request."""
 
 DATABASE_ERRORS = (SQLAlchemyError, asyncpg.PostgresError, OSError, TimeoutError)
 """What a database that is down, unreachable or overloaded raises."""
