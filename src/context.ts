@@ -1,4 +1,4 @@
-import type { ProvisioningStep, SettingField } from "./features/types.js";
+import type { ProvisioningStep, SchemaField, SchemaModel, SettingField } from "./features/types.js";
 
 /**
  * The variables every template sees. This is the contract between src/ and templates/:
@@ -66,6 +66,12 @@ export interface TemplateContext {
   docs: { title: string; file: string }[];
   /** Codes of the API's error object (schemas.py's ErrorCode), in feature order. */
   errorCodes: string[];
+  /** Fields features add to core's models, by model, in feature order. */
+  schemaFields: Record<SchemaModel, SchemaField[]>;
+  /** Standard-library modules those fields' types name, sorted (schemas.py imports them). */
+  schemaModules: string[];
+  /** Counters features report (app/counters.py): Prometheus name and help. */
+  counters: { name: string; help: string }[];
   /** Checks of GET /readyz: the name it reports, the module and its `async def <function>(app) -> bool`. */
   readinessChecks: { name: string; module: string; function: string }[];
   /** Modules of app/ that readiness checks come from, sorted (for imports). */

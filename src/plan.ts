@@ -4,7 +4,7 @@ import type { TemplateContext } from "./context.js";
 import { mergeContributions, requirementName, type MergedContributions } from "./features/contributions.js";
 import { FEATURES, isEnabled, type Feature } from "./features/index.js";
 import { orderFeatures } from "./features/relations.js";
-import type { DockerfileAnchor, ProvisioningStep } from "./features/types.js";
+import type { DockerfileAnchor, ProvisioningStep, SchemaField, SchemaModel } from "./features/types.js";
 import { GENERATOR } from "./meta.js";
 import { PROJECT_OPTIONS, optionFor, type ProjectOptions } from "./options.js";
 import { INFERENCE_KEY_ENV, PROVIDERS, findProvider, type Provider } from "./providers.js";
@@ -89,6 +89,21 @@ const DOCKERFILE_ANCHORS: readonly DockerfileAnchor[] = ["builder", "runtime", "
 /** Lines of a comment in the style of fly.toml and the Dockerfile: `# ` before each. */
 const commentLines = (text: string | undefined) => (text === undefined ? [] : text.split("\n").map((line) => `# ${line}`));
 
+const SCHEMA_MODELS: readonly SchemaModel[] = ["ChatRequest", "ChatResponse", "Done"];
+
+/** `schemaFields` keyed "Model.field", grouped by model for schemas.py. */
+function schemaFieldsByModel(fields: MergedContributions["schemaFields"]): Record<SchemaModel, SchemaField[]> {
+  const byModel = Object.fromEntries(SCHEMA_MODELS.map((model) => [model, [] as SchemaField[]])) as Record<SchemaModel, SchemaField[]>;
+  for (const [key, field] of Object.entries(fields)) {
+    const [model, name, ...rest] = key.split(".");
+    if (!SCHEMA_MODELS.includes(model as SchemaModel) || !name || rest.length > 0) {
+      throw new Error(`schemaFields "${key}": a key is Model.field, with Model one of ${SCHEMA_MODELS.join(", ")}`);
+    }
+    byModel[model as SchemaModel].push({ model: model as SchemaModel, name, ...field });
+  }
+  return byModel;
+}
+
 /** The contributions as the shared templates read them. */
 function contributionContext(merged: MergedContributions) {
   const dockerfile = Object.fromEntries(DOCKERFILE_ANCHORS.map((anchor) => [anchor, [] as string[]])) as Record<DockerfileAnchor, string[]>;
@@ -104,6 +119,9 @@ function contributionContext(merged: MergedContributions) {
     settings: Object.entries(merged.settings).map(([name, setting]) => ({ name, ...setting, env: name.toUpperCase() })),
     docs: Object.entries(merged.docs).map(([file, title]) => ({ title, file })),
     errorCodes: merged.errorCodes,
+    schemaFields: schemaFieldsByModel(merged.schemaFields),
+    schemaModules: [...new Set(Object.values(merged.schemaFields).flatMap((field) => field.modules ?? []))].sort(),
+    counters: Object.entries(merged.counters).map(([name, help]) => ({ name, help })),
     readinessChecks: Object.entries(merged.readinessChecks).map(([name, check]) => ({ name, ...check })),
     readinessModules: [...new Set(Object.values(merged.readinessChecks).map((check) => check.module))].sort(),
     fly: {

@@ -38,3 +38,8 @@ export const LIMITS = "limits==5.8.0";
 /** The Redis client `limits` uses when REDIS_URL is set (its `redispy` implementation). */
 export const REDIS = "redis==8.1.0";
 export const PROMETHEUS_CLIENT = "prometheus-client==0.26.0";
+
+/** Persistence (postgres feature): SQLAlchemy 2 async over asyncpg, migrations with Alembic. */
+export const SQLALCHEMY = "sqlalchemy[asyncio]==2.1.9";
+export const ASYNCPG = "asyncpg==0.32.0";
+export const ALEMBIC = "alembic==1.20.1";

@@ -13,6 +13,8 @@ const KINDS = {
   publicPaths: "list",
   unmeteredPaths: "list",
   errorCodes: "list",
+  schemaFields: "record",
+  counters: "record",
   readinessChecks: "record",
   clientHeaders: "record",
   secrets: "record",

@@ -9,6 +9,7 @@ import { tools } from "./tools.js";
 import { ui } from "./ui.js";
 import { auth } from "./auth.js";
 import { observability } from "./observability.js";
+import { postgres } from "./postgres.js";
 import { ratelimit } from "./ratelimit.js";
 
 export const core: Feature = {
@@ -60,6 +61,7 @@ export const FEATURES: readonly Feature[] = [
   ratelimit,
   auth,
   observability,
+  postgres,
 ];
 
 /** Features that users switch on and off, each one an option. */

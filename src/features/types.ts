@@ -57,6 +57,22 @@ export interface ReadinessCheck {
   function: string;
 }
 
+/** The models of core's schemas.py that features may add fields to. */
+export type SchemaModel = "ChatRequest" | "ChatResponse" | "Done";
+
+/** A field a feature adds to one of core's request or response models (schemas.py). */
+export interface SchemaField {
+  model: SchemaModel;
+  /** Python attribute name, also the JSON key. */
+  name: string;
+  /** Python type annotation, e.g. "uuid.UUID | None". */
+  type: string;
+  /** Python source of the default, e.g. 'Field(default=None, description="...")'. */
+  default: string;
+  /** Standard-library modules the type names, imported as `import <module>` (e.g. "uuid"). */
+  modules?: readonly string[];
+}
+
 /** A secret the deploy sets on Fly (read from the environment or asked for, else generated). */
 export interface DeploySecret {
   /**
@@ -118,6 +134,13 @@ export interface Contributions {
   unmeteredPaths?: readonly string[];
   /** Codes of the `error` object the API answers with (schemas.py's ErrorCode). */
   errorCodes?: readonly string[];
+  /** Fields of core's request and response models, by "Model.field". */
+  schemaFields?: Readonly<Record<string, Omit<SchemaField, "model" | "name">>>;
+  /**
+   * Counters of events a feature reports with `count(app, name)` (app/counters.py), by
+   * Prometheus name (`_total` is added) -> help text: metrics when the app serves them, else nothing.
+   */
+  counters?: Readonly<Record<string, string>>;
   /** Checks of GET /readyz, by the name it reports them under. */
   readinessChecks?: Readonly<Record<string, ReadinessCheck>>;
   /** Headers a client sends, e.g. `authorization`, shown in the README's requests: header -> example value. */

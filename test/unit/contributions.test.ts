@@ -100,6 +100,31 @@ describe("a feature's contributions", () => {
     expect(readme).toContain("- [Task queue](docs/queue.md)");
   });
 
+  it("add fields to core's request and done models, and counters the metrics keep", async () => {
+    const tagged: Feature = {
+      id: "tagged",
+      description: "Tags on chats",
+      contributes: {
+        schemaFields: {
+          "ChatRequest.trace_id": { type: "uuid.UUID | None", default: "None", modules: ["uuid"] },
+          "Done.tagged": { type: "bool", default: "False" },
+        },
+        counters: { chat_tags_dropped: "Tags that could not be kept." },
+      },
+    };
+    const plan = planProject(await optionsFor({ observability: true }), { features: withFeatures(tagged) });
+    const schemas = file(plan, "app/schemas.py");
+    expect(schemas).toMatch(/^import uuid\nfrom typing import Literal$/m);
+    const model = (name: string) => schemas.slice(schemas.indexOf(`class ${name}(`), schemas.indexOf("\n\n\n", schemas.indexOf(`class ${name}(`)));
+    expect(model("ChatRequest")).toContain("    trace_id: uuid.UUID | None = None\n");
+    expect(model("Done")).toMatch(/^    tagged: bool = False$/m);
+    expect(model("ChatResponse")).not.toContain("tagged");
+    expect(file(plan, "app/counters.py")).toContain('    "chat_tags_dropped": "Tags that could not be kept.",\n');
+
+    const wrong: Feature = { id: "wrong", description: "a field of no model", contributes: { schemaFields: { "Health.extra": { type: "int", default: "0" } } } };
+    expect(() => planProject(plan.options, { features: withFeatures(wrong) })).toThrow('schemaFields "Health.extra": a key is Model.field');
+  });
+
   it("are absent from projects that do not enable the feature", async () => {
     const plan = planProject(await optionsFor(), { features: withFeatures(queue) });
     expect(plan.features).not.toContain("queue");

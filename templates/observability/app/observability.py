@@ -37,6 +37,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import SettingError, Settings
+from app.counters import COUNTERS, counter_sinks
 from app.inference import UpstreamCall, upstream_call
 from app.lifecycle import app_settings, lifespan_hooks
 
@@ -95,6 +96,11 @@ class Metrics:
             "Tasks of the event loop (requests, streams, timers).",
             registry=registry,
         )
+        # The events other features report with app.counters.count().
+        self.counters = {
+            name: Counter(name, help_text, registry=registry)
+            for name, help_text in COUNTERS.items()
+        }
 
     def watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self.tasks.set_function(lambda: len(asyncio.all_tasks(loop)))
@@ -259,6 +265,7 @@ def setup(app: FastAPI) -> None:
     metrics = Metrics()
     app.state.metrics = metrics
     app.add_middleware(Observe, metrics=metrics)
+    counter_sinks(app).append(lambda name: metrics.counters[name].inc())
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -87,10 +87,11 @@ def test_readyz_fails_while_redis_is_down_and_requests_still_pass() -> None:
     with limited(redis_url=f"redis://127.0.0.1:{port}/0") as client:
         response = client.get("/readyz")
         assert response.status_code == 503
-        assert response.json() == {"status": "unavailable", "checks": {"rate_limit_storage": False}}
+        # Other features may add checks of their own.
+        assert response.json()["status"] == "unavailable"
+        assert response.json()["checks"]["rate_limit_storage"] is False
         assert client.post("/v1/chat", json=CHAT).status_code == 200
     with limited() as client:  # in memory
-        assert client.get("/readyz").json() == {
-            "status": "ok",
-            "checks": {"rate_limit_storage": True},
-        }
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ok"
+        assert ready["checks"]["rate_limit_storage"] is True

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.deps import DrainDep, ProviderDep, accepting
-from app.guards import CheckedChat
+from app.history import ChatTurnDep
 from app.inference import InferenceError, StreamEvent, complete
-from app.schemas import ChatResponse, Delta, ErrorDetail, ErrorResponse
+from app.schemas import ChatResponse, Delta, Done, ErrorDetail, ErrorResponse
 from app.streaming import unbuffered_stream
 
 logger = logging.getLogger(__name__)
@@ -27,12 +27,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 async def upstream_events(
-    payload: CheckedChat, provider: ProviderDep
+    turn: ChatTurnDep, provider: ProviderDep
 ) -> AsyncIterator[AsyncIterator[StreamEvent]]:
     """The provider's stream for this request, closed when the response ends however it
     ends. A client that leaves mid-stream can strand the stream at a `yield` (FastAPI then
     stops iterating it without closing it): this closes it, and so its upstream request."""
-    events = provider.stream(payload)
+    events = provider.stream(turn.chat)
     try:
         yield events
     finally:
@@ -52,7 +52,9 @@ UpstreamEvents = Annotated[AsyncIterator[StreamEvent], Depends(upstream_events, 
     summary="Stream a chat answer as Server-Sent Events",
     responses={503: ERROR_RESPONSES[503]},
 )
-async def chat_stream(events: UpstreamEvents, drain: DrainDep) -> AsyncIterable[ServerSentEvent]:
+async def chat_stream(
+    turn: ChatTurnDep, events: UpstreamEvents, drain: DrainDep
+) -> AsyncIterable[ServerSentEvent]:
     """Streams `delta` events (`text`), then ends with exactly one `done` event
     (`finish_reason`, `usage`, `model`) or one `error` event (`code`, `message`).
 
@@ -61,9 +63,17 @@ async def chat_stream(events: UpstreamEvents, drain: DrainDep) -> AsyncIterable[
     """
     try:
         async for event in drain.until_deadline(events):
-            name = "delta" if isinstance(event, Delta) else "done"
-            yield ServerSentEvent(event=name, data=event)
+            if isinstance(event, Delta):
+                turn.add(event.text)
+                yield ServerSentEvent(event="delta", data=event)
+            else:
+                # The fields a chat store adds are sent only when it sets them.
+                done = event.model_copy(update=await turn.complete(event))
+                yield ServerSentEvent(
+                    event="done", raw_data=done.model_dump_json(exclude_unset=True)
+                )
     except InferenceError as exc:
+        turn.fail()
         yield ServerSentEvent(event="error", data=exc.detail())
     except asyncio.CancelledError:
         logger.info("stream cancelled: the client went away or the server is stopping")
@@ -71,12 +81,26 @@ async def chat_stream(events: UpstreamEvents, drain: DrainDep) -> AsyncIterable[
     except Exception:
         # The 200 status is already sent, so an error event is the only way to tell.
         logger.exception("stream failed")
+        turn.fail()
         detail = ErrorDetail(code="internal_error", message="Internal error.")
         yield ServerSentEvent(event="error", data=detail)
 
 
-@router.post("/chat", operation_id="chat", summary="Answer a chat", responses=ERROR_RESPONSES)
-async def chat(payload: CheckedChat, provider: ProviderDep, drain: DrainDep) -> ChatResponse:
+@router.post(
+    "/chat",
+    operation_id="chat",
+    summary="Answer a chat",
+    responses=ERROR_RESPONSES,
+    response_model_exclude_unset=True,
+)
+async def chat(turn: ChatTurnDep, provider: ProviderDep, drain: DrainDep) -> ChatResponse:
     """The whole answer as one JSON document. Provider failures become HTTP errors."""
     async with drain.bounded():
-        return await complete(provider, payload)
+        try:
+            answer = await complete(provider, turn.chat)
+        except InferenceError:
+            turn.fail()
+            raise
+    turn.add(answer.text)
+    done = Done(finish_reason=answer.finish_reason, usage=answer.usage, model=answer.model)
+    return answer.model_copy(update=await turn.complete(done))
