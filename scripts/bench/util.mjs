@@ -257,6 +257,20 @@ export function cpuSplit(pid) {
   }
 }
 
+/**
+ * Time a process's threads spent runnable but waiting for a core, in ms (Linux
+ * /proc/<pid>/task/<tid>/schedstat, second field), or NaN: what other work on the machine took.
+ */
+export function runQueueMs(pid) {
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
+    return ns / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Machine-wide CPU counters (Linux /proc/stat), to tell how busy the machine was meanwhile. */
 export function cpuCounters() {
   try {
