@@ -138,7 +138,7 @@ export function appTargetRows(a) {
 export function flyLimits(a) {
   const held = a.sideBySide?.app?.capacity?.capacity;
   if (!held) return null;
-  const nice = (n) => (n >= 100 ? Math.floor(n / 50) * 50 : Math.max(5, Math.floor(n / 5) * 5));
+  const nice = (n) => (n >= 100 ? Math.round(n / 50) * 50 : Math.max(5, Math.round(n / 5) * 5));
   const soft = nice(held / 2);
   const hard = nice(Math.min(5 * soft, 800));
   return { held, soft, hard };
