@@ -9,7 +9,7 @@ import { measureThroughput, findWrk } from "./load.mjs";
 import { BARE_APP_DIR, prepareProject, productionUvicornFlags, serve } from "./python.mjs";
 import { LEAK_WAIT_MS, addedTtft, capacitySearch, cpuCosts, disconnectCheck, upstreamIsToken } from "./sidebyside.mjs";
 import { startUpstream } from "./upstream.mjs";
-import { BENCH_CACHE, cpuMs, freePort, log, median, run, sleep, startProcess } from "./util.mjs";
+import { BENCH_CACHE, cpuMs, freePort, log, median, run, sleep, startProcess, waitReady } from "./util.mjs";
 
 const CHAT_BODY = JSON.stringify({ messages: [{ role: "user", content: "Say something about Fly.io in a few words." }] });
 const MODEL = "bench-model";
@@ -47,6 +47,27 @@ function inProcessCosts(dir) {
   }
 }
 
+
+/** granian against uvicorn, same app (issue 16's lever): pinned, installed into the project's venv. */
+export const GRANIAN_VERSION = "2.8.7";
+
+/**
+ * Serves the app with granian, one worker, on 127.0.0.1. granian's main process supervises a
+ * worker process that runs the app: its pid is the one measured.
+ */
+async function serveGranian(dir, env) {
+  run(path.join(BENCH_CACHE, "uv", "bin", "uv"), ["pip", "install", "--quiet", "--python", path.join(dir, ".venv", "bin", "python"), `granian==${GRANIAN_VERSION}`], {
+    env: { ...process.env, UV_PYTHON_DOWNLOADS: "never", UV_NO_PROGRESS: "1" },
+    timeoutMs: 180_000,
+  });
+  const port = await freePort();
+  const args = ["--interface", "asgi", "--host", "127.0.0.1", "--port", String(port), "--workers", "1", "--loop", "uvloop", "--no-ws", "app.main:app"];
+  const proc = startProcess(path.join(dir, ".venv", "bin", "granian"), args, { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...env } });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitReady(`${origin}/healthz`, proc, 60_000);
+  const children = fs.readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+  return { origin, pid: Number(children[0] ?? proc.pid), stop: () => proc.stop() };
+}
 
 /**
  * Cold start: from spawning the server to its first 200 on `path` (polled every 5 ms), the way a
@@ -156,35 +177,52 @@ export async function appBenchmarks({ quick, deadline }) {
     const floor = await serve(project.dir, { appPath: "relay_floor:app", appDir: BARE_APP_DIR, env: { UPSTREAM_URL: `${upstream.baseUrl}/chat/completions` }, flags });
     stops.push(floor.stop);
     servers.push({ id: "floor", pid: floor.pid, origin: floor.origin, healthPath: "/healthz", stream: { ...direct, url: `${floor.origin}/v1/chat/completions` } });
+    if (!quick) {
+      try {
+        const g = await serveGranian(project.dir, upstreamEnv(upstream.baseUrl));
+        stops.push(g.stop);
+        result.granian = { version: GRANIAN_VERSION };
+        servers.push({ id: "granian", pid: g.pid, origin: g.origin, healthPath: "/healthz", stream: { url: `${g.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, isError: appIsError } });
+      } catch (error) {
+        log(`granian: ${error.message.split("\n")[0]}`);
+        result.errors.push(`granian could not be started: ${error.message.split("\n")[0]}`);
+      }
+    }
 
     // Leave time for /healthz and the cold starts after the side-by-side.
     const streamsDeadline = deadline - (quick ? 35_000 : 70_000);
     for (const server of servers) {
       const row = {};
-      row.ttft = await addedTtft({ server, upstream, direct, count: quick ? 20 : 60 });
-      row.cpu = await cpuCosts({ server, upstream, quick });
-      log(
-        `${server.id}: added TTFT p50 ${row.ttft.p50.toFixed(2)} ms p99 ${row.ttft.p99.toFixed(2)} ms; ${row.cpu.perTokenUs.toFixed(0)} µs CPU a token, ${row.cpu.perStreamUs.toFixed(0)} µs a stream`,
-      );
-      // Each server gets its share of what is left of the time.
-      const left = servers.length - servers.indexOf(server);
-      const share = Date.now() + (streamsDeadline - Date.now()) / left;
-      row.capacity = await capacitySearch({
-        server,
-        upstream,
-        direct,
-        start: quick ? 50 : 25,
-        max: quick ? 800 : 3200,
-        rounds: quick ? 1 : 2,
-        refine: !quick,
-        deadline: share,
-        nofile,
-      });
-      if (server.id === "app" && row.capacity.capacity > 0) {
-        row.disconnect = await disconnectCheck({ server, upstream, target: Math.min(row.capacity.capacity, 200), deadline: Date.now() + 40_000 });
-        log(`app: ${row.disconnect.leftOpen} of ${row.disconnect.target} upstream streams still open ${LEAK_WAIT_MS / 1000} s after their clients left`);
+      try {
+        row.ttft = await addedTtft({ server, upstream, direct, count: quick ? 20 : 60 });
+        row.cpu = await cpuCosts({ server, upstream, quick });
+        log(
+          `${server.id}: added TTFT p50 ${row.ttft.p50.toFixed(2)} ms p99 ${row.ttft.p99.toFixed(2)} ms; ${row.cpu.perTokenUs.toFixed(0)} µs CPU a token, ${row.cpu.perStreamUs.toFixed(0)} µs a stream`,
+        );
+        // Each server gets its share of what is left of the time.
+        const left = servers.length - servers.indexOf(server);
+        const share = Date.now() + (streamsDeadline - Date.now()) / left;
+        row.capacity = await capacitySearch({
+          server,
+          upstream,
+          direct,
+          start: quick ? 50 : 25,
+          max: quick ? 800 : 3200,
+          rounds: 2,
+          refine: !quick,
+          deadline: share,
+          nofile,
+        });
+        if (server.id === "app" && row.capacity.capacity > 0) {
+          row.disconnect = await disconnectCheck({ server, upstream, target: Math.min(row.capacity.capacity, 200), deadline: Date.now() + 40_000 });
+          log(`app: ${row.disconnect.leftOpen} of ${row.disconnect.target} upstream streams still open ${LEAK_WAIT_MS / 1000} s after their clients left`);
+        }
+        result.sideBySide[server.id] = row;
+      } catch (error) {
+        // One server failing (b, or granian) leaves the others' figures.
+        log(`${server.id}: ${error.stack ?? error}`);
+        result.errors.push(`${server.id}: ${String(error.message ?? error).split("\n")[0]}`);
       }
-      result.sideBySide[server.id] = row;
     }
     for (const stop of stops.splice(0)) await stop();
 

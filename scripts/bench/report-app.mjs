@@ -12,7 +12,8 @@ export const APP_TARGET = {
   coldStartVsOneRoute: 1.2,
   imageVsBase: 1.25,
 };
-const NAMES = { app: "(a) generated app", litellm: "(b) LiteLLM proxy", floor: "(c) bare relay (floor)" };
+const NAMES = { app: "(a) generated app", granian: "(a) on granian instead of uvicorn", litellm: "(b) LiteLLM proxy", floor: "(c) bare relay (floor)" };
+const ORDER = ["app", "granian", "litellm", "floor"];
 const mark = (ok) => (ok === undefined || ok === null ? "" : ok ? "✅" : "❌");
 const us = (x) => (Number.isFinite(x) ? `${Math.round(x)} µs` : "n/a");
 const finite = (x) => Number.isFinite(x);
@@ -56,7 +57,7 @@ export function appSummaryLines(a) {
   const r = appRatios(a);
   const lines = [];
   const s = a.sideBySide ?? {};
-  for (const id of ["app", "litellm", "floor"]) {
+  for (const id of ORDER) {
     const row = s[id];
     if (!row) continue;
     lines.push(
@@ -69,6 +70,7 @@ export function appSummaryLines(a) {
   if (finite(r.coldStart)) lines.push(`cold start ${fmtMs(a.coldStart.app.p50, 0)} vs ${fmtMs(a.coldStart.oneRoute.p50, 0)}: ${fmtRatio(r.coldStart)} (target ≤ ${APP_TARGET.coldStartVsOneRoute}) ${mark(r.coldStart <= APP_TARGET.coldStartVsOneRoute)}`);
   if (r.leftOpen) lines.push(`upstream streams still open ${LEAK_WAIT_MS / 1000} s after their clients left: ${r.leftOpen} ${mark(r.leakFree)}`);
   if (!s.litellm) lines.push("LiteLLM: not in this run (full run only)");
+  for (const e of a.errors ?? []) lines.push(`app section: ${e}`);
   return lines;
 }
 
@@ -150,12 +152,13 @@ export function appMarkdown(results) {
   const out = [
     "## The generated app beside LiteLLM and the floor",
     "",
-    "Three servers, one worker each, on 127.0.0.1, in front of the same fake OpenAI-compatible upstream",
+    "Each server runs one worker on 127.0.0.1 in front of the same fake OpenAI-compatible upstream",
     "(`scripts/bench/upstream.mjs`, Node: `chat.completion.chunk` events paced N tokens/s per stream, `data: [DONE]`),",
     "read by the same Node load generator:",
     "",
     `- (a) the default project (\`--yes\`), installed with \`uv sync\`, served by its uvicorn with the Dockerfile's flags \`${a.uvicornFlags.join(" ")}\`, pointed at the upstream with \`PROVIDER=openai-compatible BASE_URL=…\`; its \`POST /v1/chat/stream\` is read. \`RATE_LIMIT=1000000/second\`: the limit stays on, so its cost is measured, but never trips (all load comes from one address).`,
     `- (b) the LiteLLM proxy ${a.litellm ? a.litellm.version : "(not in this run)"} (\`litellm[proxy]\` from PyPI in \`.cache/bench/litellm\`), \`--num_workers 1\`, the upstream as one \`openai/\` model, a master key made for the run; its \`POST /v1/chat/completions\` is read. It runs its own uvicorn with its defaults.`,
+    ...(a.granian ? [`- (a) again, served by granian ${a.granian.version} (\`--interface asgi --workers 1 --loop uvloop\`, installed into the project's venv) instead of uvicorn: the granian lever.`] : []),
     "- (c) the floor: `scripts/bench/relay_floor.py`, a bare ASGI app that passes the upstream's SSE bytes through with the project's httpx, nothing else, on the project's uvicorn with the same flags as (a).",
     "",
     `Capacity: doubling from the first level, each level runs N clients whose first streams start spread over one stream's length, each reading streams of ${PACED_SHAPE.tokens} tokens at ${1000 / PACED_SHAPE.intervalMs} tokens/s back to back;`,
@@ -165,9 +168,7 @@ export function appMarkdown(results) {
     "",
     table(
       ["Server", "Streams held", "First failure", "CPU / token", "CPU / stream", "Added TTFT p50 / p99", "Errors at 1 stream"],
-      ["app", "litellm", "floor"]
-        .filter((id) => s[id])
-        .map((id) => {
+      ORDER.filter((id) => s[id]).map((id) => {
           const row = s[id];
           return [NAMES[id], fmtInt(row.capacity.capacity), row.capacity.firstFailure ? fmtInt(row.capacity.firstFailure) : `none up to ${fmtInt(row.capacity.maxTried)}`, us(row.cpu.perTokenUs), us(row.cpu.perStreamUs), `${fmtMs(row.ttft.p50, 2)} / ${fmtMs(row.ttft.p99, 2)}`, String(row.ttft.errors)];
         }),
@@ -177,9 +178,7 @@ export function appMarkdown(results) {
     "",
     table(
       ["Server", "Clients", "Streams", "Errors", "Inter-token p99: upstream alone → through the server", "Inter-token p50", "TTFT p50 / p99", "Server CPU (of a core)", "Server waiting for a core", "CPU / token", "Peak RSS", ""],
-      ["app", "litellm", "floor"]
-        .filter((id) => s[id])
-        .flatMap((id) =>
+      ORDER.filter((id) => s[id]).flatMap((id) =>
           s[id].capacity.levels.map((l) => [
             NAMES[id],
             fmtInt(l.concurrency),
@@ -198,6 +197,7 @@ export function appMarkdown(results) {
     ),
     "",
   ];
+  for (const e of a.errors ?? []) out.push(`> ${e}`, "");
   if (s.app?.disconnect) {
     const d = s.app.disconnect;
     out.push(
