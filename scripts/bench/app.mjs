@@ -3,6 +3,7 @@
 // /healthz against a one-route FastAPI app and cold start (issue 16).
 import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { startLitellm } from "./litellm.mjs";
 import { measureThroughput, findWrk } from "./load.mjs";
@@ -55,14 +56,14 @@ export const GRANIAN_VERSION = "2.8.7";
  * Serves the app with granian, one worker, on 127.0.0.1. granian's main process supervises a
  * worker process that runs the app: its pid is the one measured.
  */
-async function serveGranian(dir, env) {
+async function serveGranian(dir, env, cpus) {
   run(path.join(BENCH_CACHE, "uv", "bin", "uv"), ["pip", "install", "--quiet", "--python", path.join(dir, ".venv", "bin", "python"), `granian==${GRANIAN_VERSION}`], {
     env: { ...process.env, UV_PYTHON_DOWNLOADS: "never", UV_NO_PROGRESS: "1" },
     timeoutMs: 180_000,
   });
   const port = await freePort();
   const args = ["--interface", "asgi", "--host", "127.0.0.1", "--port", String(port), "--workers", "1", "--loop", "uvloop", "--no-ws", "app.main:app"];
-  const proc = startProcess(path.join(dir, ".venv", "bin", "granian"), args, { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...env } });
+  const proc = startProcess(path.join(dir, ".venv", "bin", "granian"), args, { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...env }, cpus });
   const origin = `http://127.0.0.1:${port}`;
   await waitReady(`${origin}/healthz`, proc, 60_000);
   const children = fs.readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
@@ -143,14 +144,17 @@ export async function appBenchmarks({ quick, deadline }) {
   findWrk();
   const upstream = await startUpstream();
   const direct = { url: `${upstream.baseUrl}/chat/completions`, body: { model: MODEL, stream: true, messages: [{ role: "user", content: "hi" }] }, isToken: upstreamIsToken };
-  const result = { versions: project.versions, uvicornFlags: flags, nofile, sideBySide: {}, errors: [] };
+  // Every server of the side-by-side on one core, the last: "per core" is then what it says, and
+  // a server with threads of its own (granian's Rust runtime) cannot borrow the load generator's.
+  const cpus = String(Math.max(0, (os.availableParallelism?.() ?? os.cpus().length) - 1));
+  const result = { versions: project.versions, uvicornFlags: flags, nofile, pinnedTo: cpus, sideBySide: {}, errors: [] };
   const stops = [];
   try {
     // (b) first: LiteLLM takes tens of seconds to start, and its start is one of the figures.
     const servers = [];
     if (!quick) {
       try {
-        const ll = await startLitellm(upstream.baseUrl);
+        const ll = await startLitellm(upstream.baseUrl, { cpus });
         stops.push(ll.stop);
         result.litellm = { version: ll.version, startMs: ll.startMs };
         servers.push({
@@ -165,7 +169,7 @@ export async function appBenchmarks({ quick, deadline }) {
         result.errors.push(`LiteLLM could not be started: ${error.message.split("\n")[0]}`);
       }
     }
-    const app = await serve(project.dir, { env: upstreamEnv(upstream.baseUrl), flags });
+    const app = await serve(project.dir, { env: upstreamEnv(upstream.baseUrl), flags, cpus });
     stops.push(app.stop);
     servers.unshift({
       id: "app",
@@ -174,12 +178,12 @@ export async function appBenchmarks({ quick, deadline }) {
       healthPath: "/healthz",
       stream: { url: `${app.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, isError: appIsError },
     });
-    const floor = await serve(project.dir, { appPath: "relay_floor:app", appDir: BARE_APP_DIR, env: { UPSTREAM_URL: `${upstream.baseUrl}/chat/completions` }, flags });
+    const floor = await serve(project.dir, { appPath: "relay_floor:app", appDir: BARE_APP_DIR, env: { UPSTREAM_URL: `${upstream.baseUrl}/chat/completions` }, flags, cpus });
     stops.push(floor.stop);
     servers.push({ id: "floor", pid: floor.pid, origin: floor.origin, healthPath: "/healthz", stream: { ...direct, url: `${floor.origin}/v1/chat/completions` } });
     if (!quick) {
       try {
-        const g = await serveGranian(project.dir, upstreamEnv(upstream.baseUrl));
+        const g = await serveGranian(project.dir, upstreamEnv(upstream.baseUrl), cpus);
         stops.push(g.stop);
         result.granian = { version: GRANIAN_VERSION };
         servers.push({ id: "granian", pid: g.pid, origin: g.origin, healthPath: "/healthz", stream: { url: `${g.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, isError: appIsError } });

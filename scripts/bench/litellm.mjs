@@ -31,7 +31,7 @@ export function ensureLitellm() {
  * takes tens of seconds). The master key is made for this run and passed in the environment;
  * requests send it as their bearer token.
  */
-export async function startLitellm(upstreamBaseUrl) {
+export async function startLitellm(upstreamBaseUrl, { cpus } = {}) {
   const cli = ensureLitellm();
   const port = await freePort();
   const config = path.join(VENV, "bench-config.yaml");
@@ -61,6 +61,7 @@ export async function startLitellm(upstreamBaseUrl) {
       LITELLM_LOCAL_MODEL_COST_MAP: "True",
       LITELLM_TELEMETRY: "False",
     },
+    cpus,
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitReady(`${origin}/health/liveliness`, proc, 240_000);

@@ -10,6 +10,11 @@ export const PACED_SHAPE = { tokens: 100, intervalMs: 20, firstTokenMs: 20 };
 export const TTFT_SHAPE = { tokens: 2, intervalMs: 20, firstTokenMs: 20 };
 /** What the capacity search allows above the upstream's own 20 ms between tokens (p99). */
 export const ADDED_GAP_P99_MS = 50;
+/**
+ * What a level may add to the p99 time to first token over the upstream alone: a stream that
+ * waits longer than that to start is queued, not held, and its gaps would not be seen.
+ */
+export const ADDED_TTFT_P99_MS = 1_000;
 /** How long after every client left the upstream may still see open streams. */
 export const LEAK_WAIT_MS = 10_000;
 
@@ -84,12 +89,15 @@ export async function cpuCosts({ server, upstream, quick }) {
  * One level of the capacity search: `concurrency` clients, their first streams spread over one
  * stream's length (as streams arriving in a steady state), each running `rounds` streams of
  * PACED_SHAPE back to back against `stream` (a server's, or the upstream's own for the baseline).
- * Returns the inter-token gaps the clients saw and, with `pid`, the server's CPU and run-queue wait.
+ * The inter-token gaps are judged between the last client's start and the first one's last stream
+ * (one stream's length to `rounds` of them after the start), when all `concurrency` streams are
+ * open; with `pid`, the server's CPU and run-queue wait over the whole level.
  */
 async function paced({ stream, pid, concurrency, rounds, deadline }) {
   const streamMs = PACED_SHAPE.firstTokenMs + PACED_SHAPE.tokens * PACED_SHAPE.intervalMs;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-  const gaps = [];
+  const allGaps = [];
+  const gapAt = [];
   const results = [];
   const c0 = pid ? cpuMs(pid) : 0;
   const q0 = pid ? runQueueMs(pid) : 0;
@@ -100,14 +108,18 @@ async function paced({ stream, pid, concurrency, rounds, deadline }) {
     Array.from({ length: concurrency }, async (_, i) => {
       await sleep((i * streamMs) / concurrency);
       for (let r = 0; r < rounds && Date.now() < deadline; r++) {
-        results.push(await streamOnce({ ...stream, agent, gaps, timeoutMs: streamMs + 20_000 }));
+        results.push(await streamOnce({ ...stream, agent, gaps: allGaps, gapAt, timeoutMs: streamMs + 20_000 }));
       }
     }),
   );
   if (sampler) clearInterval(sampler);
   const ms = performance.now() - t0;
+  const steadyFrom = t0 + streamMs;
+  const steadyTo = t0 + rounds * streamMs;
+  const gaps = allGaps.filter((_, i) => gapAt[i] >= steadyFrom && gapAt[i] <= steadyTo);
   const cpu = pid ? cpuMs(pid) - c0 : NaN;
-  const queued = pid ? runQueueMs(pid) - q0 : NaN;
+  // (a thread that ended between the readings takes its wait with it: never below 0)
+  const queued = pid ? Math.max(0, runQueueMs(pid) - q0) : NaN;
   const fds = pid ? openFds(pid) : null;
   agent.destroy();
   const d = describeStreams(results);
@@ -139,8 +151,21 @@ async function capacityLevel({ server, upstream, direct, concurrency, rounds, de
   // Let the upstream finish or drop what is left before the next level.
   await settle();
   const row = { concurrency, ...through, directGapP99: baseline.gapP99, directTtftP99: baseline.ttftP99, addedGapP99: through.gapP99 - baseline.gapP99 };
-  row.ok = row.errors === 0 && row.streams === row.expected && row.addedGapP99 <= ADDED_GAP_P99_MS;
+  row.ok = judgeLevel(row);
   return row;
+}
+
+/** A level passes with 0 errors, every answer complete, and the added gaps and TTFT in bounds. */
+export function judgeLevel(row) {
+  return row.errors === 0 && row.streams === row.expected && row.addedGapP99 <= ADDED_GAP_P99_MS && row.ttftP99 - row.directTtftP99 <= ADDED_TTFT_P99_MS;
+}
+
+/** The largest level that passed below the smallest that failed, and that one. */
+export function capacityOf(levels) {
+  const sorted = [...levels].sort((a, b) => a.concurrency - b.concurrency);
+  const firstFailure = sorted.find((l) => !judgeLevel(l))?.concurrency ?? null;
+  const passed = sorted.filter((l) => judgeLevel(l) && (firstFailure === null || l.concurrency < firstFailure));
+  return { capacity: passed.at(-1)?.concurrency ?? 0, firstFailure };
 }
 
 /**

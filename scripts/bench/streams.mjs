@@ -29,9 +29,10 @@ function onSseBlocks(res, onBlock) {
  * One streaming request. `isToken(block)` says whether an SSE block carries a token,
  * `isError(block)` whether it reports an error. Resolves to
  * { ttft, total, tokens, error } with times in ms from the request being sent. With `gaps` (an
- * array), the time between consecutive token events is pushed onto it.
+ * array), the time between consecutive token events is pushed onto it, and with `gapAt` the
+ * time (performance.now()) each gap ended.
  */
-export function streamOnce({ url, body, headers, agent, isToken, isError = () => false, timeoutMs = 30_000, gaps }) {
+export function streamOnce({ url, body, headers, agent, isToken, isError = () => false, timeoutMs = 30_000, gaps, gapAt }) {
   return new Promise((resolve) => {
     const payload = JSON.stringify(body);
     const start = performance.now();
@@ -57,7 +58,10 @@ export function streamOnce({ url, body, headers, agent, isToken, isError = () =>
         if (isToken(block)) {
           const now = performance.now();
           if (tokens === 0) ttft = now - start;
-          else gaps?.push(now - lastToken);
+          else {
+            gaps?.push(now - lastToken);
+            gapAt?.push(now);
+          }
           lastToken = now;
           tokens++;
         } else if (isError(block)) error = block.slice(0, 200);
