@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Benchmarks for create-fly-fastapi (issue #7). Everything runs on 127.0.0.1, every loop is
-// bounded in count and time, and nothing here passes or fails on absolute times.
+// Benchmarks for create-fly-fastapi: the scaffolder (issue #7) and the generated app beside the
+// LiteLLM proxy and a bare relay (issue 16). Everything runs on 127.0.0.1, every loop is bounded
+// in count and time, and nothing here passes or fails on absolute times.
 //
 //   npm run bench              everything (< 10 min on 2 cores); writes docs/benchmarks.md
-//   npm run bench -- --quick   a short subset for CI (< ~2 min); prints the ratios only
+//   npm run bench -- --quick   a short subset for CI (< 3 min; no LiteLLM); prints the ratios only
 //
 // Options: --quick, --write (also write docs/benchmarks.md after --quick),
 //          --only=scaffold,npm,app (run some sections), --json (print the results as JSON),

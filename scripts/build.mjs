@@ -78,8 +78,10 @@ export async function bundleOptions({ outfile = path.join(root, "dist/index.js")
     format: "esm",
     minify: true,
     legalComments: "none",
-    // Only the runtime: every template was compiled above.
-    alias: { handlebars: "handlebars/runtime" },
+    // Only the Handlebars runtime: every template was compiled above. yaml's ES module build
+    // (its "node" export is CommonJS, which esbuild cannot tree-shake): the bundle keeps the
+    // stringifier the workflow needs and drops the parser.
+    alias: { handlebars: "handlebars/runtime", yaml: path.join(root, "node_modules/yaml/browser/index.js") },
     plugins: [
       {
         name: "precompiled-templates",

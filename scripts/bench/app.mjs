@@ -1,22 +1,19 @@
-// The generated app: throughput against a bare ASGI ceiling, streaming overhead against the
-// upstream itself, and how many slow streams one worker holds.
+// The generated app beside what a user would put there instead (the LiteLLM proxy) and the floor
+// (a bare ASGI relay): streams one worker holds, CPU per token and per stream, added TTFT; then
+// /healthz against a one-route FastAPI app and cold start (issue 16).
+import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import path from "node:path";
-import { describeStreams, holdStreams, runConcurrent, streamOnce } from "./streams.mjs";
+import { startLitellm } from "./litellm.mjs";
 import { measureThroughput, findWrk } from "./load.mjs";
 import { BARE_APP_DIR, prepareProject, productionUvicornFlags, serve } from "./python.mjs";
+import { LEAK_WAIT_MS, addedTtft, capacitySearch, cpuCosts, disconnectCheck, upstreamIsToken } from "./sidebyside.mjs";
 import { startUpstream } from "./upstream.mjs";
-import { cpuMs, log, openFds, rssBytes, run, sleep } from "./util.mjs";
+import { BENCH_CACHE, cpuMs, freePort, log, median, run, sleep, startProcess, waitReady } from "./util.mjs";
 
 const CHAT_BODY = JSON.stringify({ messages: [{ role: "user", content: "Say something about Fly.io in a few words." }] });
 const MODEL = "bench-model";
-
-/** Streaming answers paced like a fast hosted model: 16 tokens, 20 ms apart (50 tokens/s). */
-export const STREAM_SHAPE = { tokens: 16, intervalMs: 20, firstTokenMs: 20 };
-/** How long after every client left the upstream may still see open streams (closing 1,000 takes seconds of CPU). */
-export const LEAK_WAIT_MS = 10_000;
-/** The slow upstream of the capacity test: 1 token per second, for longer than the test holds. */
-export const SLOW_SHAPE = { tokens: 600, intervalMs: 1000, firstTokenMs: 1000 };
 
 /**
  * Settings for every benchmarked app (app/config.py): the per-client rate limit (60/minute by
@@ -33,146 +30,6 @@ export function upstreamEnv(baseUrl) {
 // Our app's SSE: `event: delta` carries a token, `event: error` an error.
 const appIsToken = (block) => /(^|\n)event: ?delta\b/.test(block);
 const appIsError = (block) => /(^|\n)event: ?error\b/.test(block);
-// The upstream's SSE: a chunk whose delta has non-empty content.
-const upstreamIsToken = (block) => /"content":"[^"]/.test(block);
-
-function targets(app, upstream) {
-  return {
-    direct: { url: `${upstream.baseUrl}/chat/completions`, body: { model: MODEL, stream: true, messages: [{ role: "user", content: "hi" }] }, isToken: upstreamIsToken },
-    app: { url: `${app.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, isError: appIsError },
-  };
-}
-
-async function streamingOverhead({ app, upstream, levels, deadline }) {
-  await upstream.configure(STREAM_SHAPE);
-  const t = targets(app, upstream);
-  const out = [];
-  for (const { concurrency, count } of levels) {
-    if (Date.now() > deadline) {
-      log(`streaming: skipped ${concurrency} concurrent streams (time limit)`);
-      continue;
-    }
-    const row = { concurrency };
-    for (const path of ["direct", "app"]) {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-      const request = () => streamOnce({ ...t[path], agent, timeoutMs: 30_000 });
-      // Warm-up: one round at this concurrency, discarded.
-      await runConcurrent({ concurrency, count: concurrency, deadline: Date.now() + 30_000, request });
-      const cpu0 = path === "app" ? cpuMs(app.pid) : null;
-      // Both paths of a level always run (the level was started in time); each is bounded on its own.
-      const results = await runConcurrent({ concurrency, count, deadline: Date.now() + 60_000, request });
-      agent.destroy();
-      row[path] = describeStreams(results);
-      if (cpu0 !== null) {
-        // CPU the app spent per relayed token (all streams of this level, warm-up excluded).
-        const tokens = results.reduce((sum, r) => sum + r.tokens, 0);
-        row.appCpuMsPerToken = tokens ? (cpuMs(app.pid) - cpu0) / tokens : null;
-        row.appCpuMsPerStream = results.length ? (cpuMs(app.pid) - cpu0) / results.length : null;
-      }
-    }
-    row.added = {
-      ttftP50: row.app.ttft.p50 - row.direct.ttft.p50,
-      ttftP99: row.app.ttft.p99 - row.direct.ttft.p99,
-      totalP50: row.app.total.p50 - row.direct.total.p50,
-      totalP99: row.app.total.p99 - row.direct.total.p99,
-    };
-    log(
-      `streams ×${concurrency}: TTFT p50 ${row.direct.ttft.p50.toFixed(1)} → ${row.app.ttft.p50.toFixed(1)} ms, p99 ${row.direct.ttft.p99.toFixed(1)} → ${row.app.ttft.p99.toFixed(1)} ms; errors ${row.app.errors}`,
-    );
-    out.push(row);
-  }
-  return out;
-}
-
-async function waitFor(predicate, withinMs) {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return true;
-    await sleep(200);
-  }
-  return false;
-}
-
-async function capacity({ dir, flags, upstream, levels, deadline, nofile, quick }) {
-  const out = [];
-  for (const target of levels) {
-    if (Date.now() > deadline - 20_000) {
-      log(`capacity: skipped ${target} streams (time limit)`);
-      break;
-    }
-    // Each client stream is one socket to the app plus one from the app to the upstream.
-    if (2 * target + 200 > nofile) {
-      out.push({ target, skipped: `ulimit -n ${nofile} is too low for ${target} streams` });
-      break;
-    }
-    const app = await serve(dir, { env: upstreamEnv(upstream.baseUrl), flags });
-    try {
-      // Warm the app up (imports, first connections) before the idle reading.
-      await upstream.configure(STREAM_SHAPE);
-      const t = targets(app, upstream);
-      const agent = new http.Agent({ keepAlive: false });
-      await runConcurrent({ concurrency: 10, count: 20, deadline, request: () => streamOnce({ ...t.app, agent }) });
-      agent.destroy();
-      await sleep(300);
-      const idleRss = rssBytes(app.pid);
-      await upstream.configure(SLOW_SHAPE);
-      const before = await upstream.stats();
-      const held = await holdStreams({
-        ...t.app,
-        target,
-        // 50 new streams a second: opening one costs the app several ms of CPU (see the profile
-        // notes in docs/benchmarks.md), so a faster ramp measures the ramp, not the holding.
-        perTick: 5,
-        tickMs: 100,
-        minTokens: 2,
-        holdMs: 20_000,
-        deadline: Math.min(deadline, Date.now() + 75_000),
-        measure: async ({ tokensSoFar }) => {
-          const sample = { rss: rssBytes(app.pid), fds: openFds(app.pid), upstreamOpen: (await upstream.stats()).open };
-          // Steady state: the app's CPU per relayed token while every stream is open.
-          const cpu0 = cpuMs(app.pid);
-          const tokens0 = tokensSoFar();
-          const t0 = performance.now();
-          await sleep(quick ? 2_000 : 3_000);
-          sample.cpuShare = (cpuMs(app.pid) - cpu0) / (performance.now() - t0);
-          sample.cpuMsPerToken = (cpuMs(app.pid) - cpu0) / Math.max(1, tokensSoFar() - tokens0);
-          return sample;
-        },
-      });
-      // Every client went away: the app should close every upstream stream (at once: a stream
-      // left open keeps the provider generating) and keep serving.
-      const closed = await waitFor(async () => (await upstream.stats()).open === 0, LEAK_WAIT_MS);
-      const after = await upstream.stats();
-      const healthy = await fetch(`${app.origin}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
-        (r) => r.ok,
-        () => false,
-      );
-      const row = {
-        target,
-        ...held,
-        idleRss,
-        rss: held.sample?.rss ?? null,
-        fds: held.sample?.fds ?? null,
-        upstreamOpenWhileHeld: held.sample?.upstreamOpen ?? null,
-        perStreamBytes: held.sample?.rss && idleRss ? (held.sample.rss - idleRss) / Math.max(1, held.withTokens) : null,
-        cpuShare: held.sample?.cpuShare ?? null,
-        cpuMsPerToken: held.sample?.cpuMsPerToken ?? null,
-        upstreamClosedAll: closed,
-        upstreamAborted: after.aborted - before.aborted,
-        upstreamLeftOpen: after.open,
-        healthyAfter: healthy,
-        // Holding is judged on errors and tokens; streams left open upstream are reported apart.
-        ok: held.errors === 0 && held.withTokens === target && healthy,
-      };
-      out.push(row);
-      if (!row.ok) break;
-    } finally {
-      await app.stop();
-    }
-  }
-  return out;
-}
-
 /**
  * CPU per request of each app called directly in one process (scripts/bench/inprocess.py): no
  * kernel, no load generator sharing the cores, so the figures are steadier than the socket ones.
@@ -191,6 +48,94 @@ function inProcessCosts(dir) {
   }
 }
 
+
+/** granian against uvicorn, same app (issue 16's lever): pinned, installed into the project's venv. */
+export const GRANIAN_VERSION = "2.8.7";
+
+/**
+ * Serves the app with granian, one worker, on 127.0.0.1. granian's main process supervises a
+ * worker process that runs the app: its pid is the one measured.
+ */
+async function serveGranian(dir, env, cpus) {
+  run(path.join(BENCH_CACHE, "uv", "bin", "uv"), ["pip", "install", "--quiet", "--python", path.join(dir, ".venv", "bin", "python"), `granian==${GRANIAN_VERSION}`], {
+    env: { ...process.env, UV_PYTHON_DOWNLOADS: "never", UV_NO_PROGRESS: "1" },
+    timeoutMs: 180_000,
+  });
+  const port = await freePort();
+  const args = ["--interface", "asgi", "--host", "127.0.0.1", "--port", String(port), "--workers", "1", "--loop", "uvloop", "--no-ws", "app.main:app"];
+  const proc = startProcess(path.join(dir, ".venv", "bin", "granian"), args, { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...env }, cpus });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitReady(`${origin}/healthz`, proc, 60_000);
+  const children = fs.readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+  return { origin, pid: Number(children[0] ?? proc.pid), stop: () => proc.stop() };
+}
+
+/**
+ * Cold start: from spawning the server to its first 200 on `path` (polled every 5 ms), the way a
+ * stopped Fly Machine answers its first request. `runs` starts of each server, interleaved.
+ */
+async function coldStarts({ dir, flags, runs, servers }) {
+  const out = Object.fromEntries(servers.map((s) => [s.id, []]));
+  const firstOk = (url) =>
+    new Promise((resolve) => {
+      const req = http.get(url, { agent: false, timeout: 1_000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on("error", () => resolve(false));
+      req.on("timeout", () => req.destroy());
+    });
+  for (let i = 0; i < runs; i++) {
+    for (const s of servers) {
+      const port = await freePort();
+      const args = [s.appPath, "--host", "127.0.0.1", "--port", String(port), "--workers", "1", ...flags, ...(s.appDir ? ["--app-dir", s.appDir] : [])];
+      const t0 = performance.now();
+      const proc = startProcess(path.join(dir, ".venv", "bin", "uvicorn"), args, { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...s.env } });
+      let ms = NaN;
+      while (proc.alive && performance.now() - t0 < 30_000) {
+        if (await firstOk(`http://127.0.0.1:${port}${s.path}`)) {
+          ms = performance.now() - t0;
+          break;
+        }
+        await sleep(5);
+      }
+      await proc.stop();
+      if (i > 0) out[s.id].push(ms); // the first start of each also compiles .pyc files: discarded
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([id, list]) => [id, { runs: list.length, p50: median(list), min: Math.min(...list), all: list }]));
+}
+
+/** `python -X importtime` of the app's module: the top-level imports by cumulative time. */
+function importTimes(dir, env, top = 10) {
+  const python = path.join(dir, ".venv", "bin", "python");
+  const args = ["-X", "importtime", "-c", "import app.main"];
+  const envAll = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...env };
+  run(python, args, { cwd: dir, env: envAll }); // warm the .pyc files
+  const r = run(python, args, { cwd: dir, env: envAll });
+  // Packages (names without a dot), wherever they were first imported; app.main is the total.
+  const entries = [];
+  let totalUs = NaN;
+  for (const line of r.stderr.split("\n")) {
+    const m = /^import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)/.exec(line);
+    if (!m) continue;
+    if (m[4] === "app.main") totalUs = Number(m[2]);
+    else if (!m[4].includes(".") && m[4] !== "app") entries.push({ name: m[4], selfUs: Number(m[1]), cumulativeUs: Number(m[2]) });
+  }
+  return { totalUs, top: entries.sort((a, b) => b.cumulativeUs - a.cumulativeUs).slice(0, top) };
+}
+
+/** The image size from the container check's report, when one was saved under .cache/bench. */
+function imageSize() {
+  const file = path.join(BENCH_CACHE, "container-report.json");
+  try {
+    const report = JSON.parse(fs.readFileSync(file, "utf8"));
+    return { sizeBytes: report.sizeBytes ?? null, baseSizeBytes: report.baseSizeBytes ?? null, file };
+  } catch {
+    return null;
+  }
+}
+
 export async function appBenchmarks({ quick, deadline }) {
   const project = prepareProject("default");
   const flags = productionUvicornFlags(project.dir);
@@ -198,98 +143,134 @@ export async function appBenchmarks({ quick, deadline }) {
   log(`project ready (uv sync ${(project.syncMs / 1000).toFixed(1)} s): ${project.versions}; uvicorn flags from the Dockerfile: ${flags.join(" ") || "(none)"}`);
   findWrk();
   const upstream = await startUpstream();
-  const seconds = quick ? 3 : 8;
-  const connections = 64;
-  const result = { versions: project.versions, sdkMaxConnections: project.sdkMaxConnections, uvicornFlags: flags, nofile, connections, seconds, throughput: {}, streaming: [], capacity: [] };
-  const servers = [];
-  const start = async (options) => {
-    const s = await serve(project.dir, { flags, ...options });
-    servers.push(s);
-    return s;
-  };
+  const direct = { url: `${upstream.baseUrl}/chat/completions`, body: { model: MODEL, stream: true, messages: [{ role: "user", content: "hi" }] }, isToken: upstreamIsToken };
+  // Every server of the side-by-side on one core, the last: "per core" is then what it says, and
+  // a server with threads of its own (granian's Rust runtime) cannot borrow the load generator's.
+  const cpus = String(Math.max(0, (os.availableParallelism?.() ?? os.cpus().length) - 1));
+  const result = { versions: project.versions, uvicornFlags: flags, nofile, pinnedTo: cpus, sideBySide: {}, errors: [] };
+  const stops = [];
   try {
-    // --- throughput: each endpoint against the bare ASGI ceiling. Both servers run at once and
-    // are measured in alternation (A B A B), so a change in machine load hits both alike.
-    // Two references on the same uvicorn and flags: the bare ASGI ceiling, and a one-route FastAPI
-    // app (the framework floor: what any FastAPI route costs). The generated app turns uvicorn's
-    // access log off itself (its own log line replaces it, and /healthz is not logged), so the
-    // ceiling is measured twice: with the same flags as the app (uvicorn logs each request) and
-    // with --no-access-log, the strict ceiling.
-    const bare = await start({ appPath: "bare_asgi:app", appDir: BARE_APP_DIR });
-    const bareQuiet = await start({ appPath: "bare_asgi:app", appDir: BARE_APP_DIR, flags: [...flags, "--no-access-log"] });
-    const floor = await start({ appPath: "minimal_fastapi:app", appDir: BARE_APP_DIR, flags: [...flags, "--no-access-log"] });
-    const mock = await start({ env: { ...APP_ENV, MOCK_TOKEN_DELAY: "0" } }); // the mock's pacing off: measure the app
-    const app = await start({ env: upstreamEnv(upstream.baseUrl) });
-    await upstream.configure({ tokens: 16, intervalMs: 0, firstTokenMs: 0 });
-    const rounds = quick ? 1 : 2;
-    const pair = async (label, a, b) => {
-      const runs = { a: [], b: [] };
-      for (let i = 0; i < rounds; i++) {
-        for (const [key, t] of [["a", a], ["b", b]]) {
-          const c0 = cpuMs(t.server.pid);
-          const m = await measureThroughput({ url: `${t.server.origin}${t.path}`, method: t.method, body: t.body, connections, seconds: seconds / rounds, warmupSeconds: 1 });
-          m.cpuMsPerRequest = (cpuMs(t.server.pid) - c0) / (m.requests || 1);
-          runs[key].push(m);
-        }
+    // (b) first: LiteLLM takes tens of seconds to start, and its start is one of the figures.
+    const servers = [];
+    if (!quick) {
+      try {
+        const ll = await startLitellm(upstream.baseUrl, { cpus });
+        stops.push(ll.stop);
+        result.litellm = { version: ll.version, startMs: ll.startMs };
+        servers.push({
+          id: "litellm",
+          pid: ll.pid,
+          origin: ll.origin,
+          healthPath: "/health/liveliness",
+          stream: { ...direct, url: `${ll.origin}/v1/chat/completions`, headers: { authorization: ll.authorization } },
+        });
+      } catch (error) {
+        log(`LiteLLM: ${error.message.split("\n")[0]}`);
+        result.errors.push(`LiteLLM could not be started: ${error.message.split("\n")[0]}`);
       }
-      const merge = (list) => ({
-        tool: list[0].tool,
-        rps: list.reduce((x, m) => x + m.rps, 0) / list.length,
-        requests: list.reduce((x, m) => x + m.requests, 0),
-        p50: list.reduce((x, m) => x + m.p50, 0) / list.length,
-        p99: Math.max(...list.map((m) => m.p99)),
-        errors: list.reduce((x, m) => x + m.errors, 0),
-        // warm-up requests are not counted in `requests`, so this slightly overstates the cost
-        cpuMsPerRequest: list.reduce((x, m) => x + m.cpuMsPerRequest, 0) / list.length,
-      });
-      const out = [merge(runs.a), merge(runs.b)];
-      log(`${label}: ${Math.round(out[0].rps)} vs ${Math.round(out[1].rps)} req/s`);
-      return out;
-    };
-    const get = (server, path) => ({ server, path, method: "GET" });
-    const post = (server, path) => ({ server, path, method: "POST", body: CHAT_BODY });
-    [result.throughput.appHealth, result.throughput.bareHealth] = await pair("/healthz vs bare GET", get(mock, "/healthz"), get(bare, "/healthz"));
-    [result.throughput.appHealthStrict, result.throughput.bareQuietHealth] = await pair("/healthz vs bare GET without access log", get(mock, "/healthz"), get(bareQuiet, "/healthz"));
-    [result.throughput.floorHealth, result.throughput.bareQuietHealth2] = await pair("one-route FastAPI vs bare GET without access log", get(floor, "/healthz"), get(bareQuiet, "/healthz"));
-    await bareQuiet.stop();
-    await floor.stop();
-    [result.throughput.mockChat, result.throughput.bareChat] = await pair("/v1/chat (mock) vs bare POST", post(mock, "/v1/chat"), post(bare, "/v1/chat"));
-    [result.throughput.upstreamChat] = await pair("/v1/chat (upstream) vs bare POST", post(app, "/v1/chat"), post(bare, "/v1/chat"));
-    await bare.stop();
-    await mock.stop();
+    }
+    const app = await serve(project.dir, { env: upstreamEnv(upstream.baseUrl), flags, cpus });
+    stops.push(app.stop);
+    servers.unshift({
+      id: "app",
+      pid: app.pid,
+      origin: app.origin,
+      healthPath: "/healthz",
+      stream: { url: `${app.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, isError: appIsError },
+    });
+    const floor = await serve(project.dir, { appPath: "relay_floor:app", appDir: BARE_APP_DIR, env: { UPSTREAM_URL: `${upstream.baseUrl}/chat/completions` }, flags, cpus });
+    stops.push(floor.stop);
+    servers.push({ id: "floor", pid: floor.pid, origin: floor.origin, healthPath: "/healthz", stream: { ...direct, url: `${floor.origin}/v1/chat/completions` } });
+    if (!quick) {
+      try {
+        const g = await serveGranian(project.dir, upstreamEnv(upstream.baseUrl), cpus);
+        stops.push(g.stop);
+        result.granian = { version: GRANIAN_VERSION };
+        servers.push({ id: "granian", pid: g.pid, origin: g.origin, healthPath: "/healthz", stream: { url: `${g.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, isError: appIsError } });
+      } catch (error) {
+        log(`granian: ${error.message.split("\n")[0]}`);
+        result.errors.push(`granian could not be started: ${error.message.split("\n")[0]}`);
+      }
+    }
 
-    // --- the same costs without sockets: each app called directly in one process.
-    result.inProcess = inProcessCosts(project.dir);
+    // Leave time for /healthz and the cold starts after the side-by-side.
+    const streamsDeadline = deadline - (quick ? 35_000 : 70_000);
+    for (const server of servers) {
+      const row = {};
+      try {
+        row.ttft = await addedTtft({ server, upstream, direct, count: quick ? 20 : 60 });
+        row.cpu = await cpuCosts({ server, upstream, quick });
+        log(
+          `${server.id}: added TTFT p50 ${row.ttft.p50.toFixed(2)} ms p99 ${row.ttft.p99.toFixed(2)} ms; ${row.cpu.perTokenUs.toFixed(0)} µs CPU a token, ${row.cpu.perStreamUs.toFixed(0)} µs a stream`,
+        );
+        // Each server gets its share of what is left of the time.
+        const left = servers.length - servers.indexOf(server);
+        const share = Date.now() + (streamsDeadline - Date.now()) / left;
+        row.capacity = await capacitySearch({
+          server,
+          upstream,
+          direct,
+          start: quick ? 50 : 25,
+          max: quick ? 800 : 3200,
+          rounds: 2,
+          refine: !quick,
+          deadline: share,
+          nofile,
+        });
+        if (server.id === "app" && row.capacity.capacity > 0) {
+          row.disconnect = await disconnectCheck({ server, upstream, target: Math.min(row.capacity.capacity, 200), deadline: Date.now() + 40_000 });
+          log(`app: ${row.disconnect.leftOpen} of ${row.disconnect.target} upstream streams still open ${LEAK_WAIT_MS / 1000} s after their clients left`);
+        }
+        result.sideBySide[server.id] = row;
+      } catch (error) {
+        // One server failing (b, or granian) leaves the others' figures.
+        log(`${server.id}: ${error.stack ?? error}`);
+        result.errors.push(`${server.id}: ${String(error.message ?? error).split("\n")[0]}`);
+      }
+    }
+    for (const stop of stops.splice(0)) await stop();
 
-    // --- streaming overhead through the app vs straight from the upstream.
-    const levels = quick
-      ? [
-          { concurrency: 1, count: 15 },
-          { concurrency: 50, count: 100 },
-        ]
-      : [
-          { concurrency: 1, count: 60 },
-          { concurrency: 50, count: 300 },
-          { concurrency: 200, count: 800 },
-        ];
-    result.streamShape = STREAM_SHAPE;
-    result.streaming = await streamingOverhead({ app, upstream, levels, deadline: deadline - (quick ? 25_000 : 90_000) });
-    await app.stop();
+    // /healthz against a one-route FastAPI app, same uvicorn and flags (access log off in both:
+    // the app turns it off itself), measured in alternation so machine load hits both alike.
+    const same = [...flags, "--no-access-log"];
+    const mock = await serve(project.dir, { env: { ...APP_ENV }, flags: same });
+    stops.push(mock.stop);
+    const one = await serve(project.dir, { appPath: "minimal_fastapi:app", appDir: BARE_APP_DIR, flags: same });
+    stops.push(one.stop);
+    const seconds = quick ? 2 : 4;
+    const runs = { app: [], oneRoute: [] };
+    for (let i = 0; i < 2; i++) {
+      for (const [key, server] of [["app", mock], ["oneRoute", one]]) {
+        const c0 = cpuMs(server.pid);
+        const m = await measureThroughput({ url: `${server.origin}/healthz`, connections: 64, seconds, warmupSeconds: 1 });
+        m.cpuUsPerRequest = ((cpuMs(server.pid) - c0) * 1000) / (m.requests || 1);
+        runs[key].push(m);
+      }
+    }
+    const mean = (list, k) => list.reduce((x, m) => x + m[k], 0) / list.length;
+    result.healthz = Object.fromEntries(
+      Object.entries(runs).map(([k, list]) => [k, { tool: list[0].tool, rps: mean(list, "rps"), p99: Math.max(...list.map((m) => m.p99)), errors: list.reduce((x, m) => x + m.errors, 0), cpuUsPerRequest: mean(list, "cpuUsPerRequest") }]),
+    );
+    log(`/healthz: app ${Math.round(result.healthz.app.rps)} req/s, one-route FastAPI ${Math.round(result.healthz.oneRoute.rps)} req/s`);
+    for (const stop of stops.splice(0)) await stop();
 
-    // --- capacity: open slow streams on a fresh 1-worker app per level.
-    result.slowShape = SLOW_SHAPE;
-    result.leakWaitS = LEAK_WAIT_MS / 1000;
-    result.capacity = await capacity({
+    // Cold start, and what the app's import spends its time on.
+    result.coldStart = await coldStarts({
       dir: project.dir,
       flags,
-      upstream,
-      levels: quick ? [1000] : [500, 1000, 1500],
-      deadline,
-      nofile,
-      quick,
+      runs: quick ? 3 : 6,
+      servers: [
+        // Configured for a provider, as deployed.
+        { id: "app", appPath: "app.main:app", path: "/healthz", env: upstreamEnv(upstream.baseUrl) },
+        { id: "oneRoute", appPath: "minimal_fastapi:app", appDir: BARE_APP_DIR, path: "/healthz", env: {} },
+      ],
     });
+    log(`cold start p50: app ${result.coldStart.app.p50.toFixed(0)} ms, one-route FastAPI ${result.coldStart.oneRoute.p50.toFixed(0)} ms`);
+    result.importTime = importTimes(project.dir, upstreamEnv(upstream.baseUrl));
+    result.image = imageSize();
+    if (!quick) result.inProcess = inProcessCosts(project.dir);
   } finally {
-    for (const s of servers) await s.stop();
+    for (const stop of stops) await stop();
     await upstream.stop();
   }
   return result;

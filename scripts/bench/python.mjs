@@ -80,13 +80,14 @@ export function productionUvicornFlags(dir) {
  * Serves `appPath` ("app.main:app", or "bare_asgi:app" with appDir) with the project's uvicorn
  * on 127.0.0.1, one worker, and waits for `readyPath`.
  */
-export async function serve(dir, { appPath = "app.main:app", appDir, env = {}, flags = [], readyPath = "/healthz" } = {}) {
+export async function serve(dir, { appPath = "app.main:app", appDir, env = {}, flags = [], readyPath = "/healthz", cpus } = {}) {
   const port = await freePort();
   const args = [appPath, "--host", "127.0.0.1", "--port", String(port), "--workers", "1", ...flags];
   if (appDir) args.push("--app-dir", appDir);
   const proc = startProcess(path.join(dir, ".venv", "bin", "uvicorn"), args, {
     cwd: dir,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...env },
+    cpus,
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitReady(`${origin}${readyPath}`, proc, 30_000);

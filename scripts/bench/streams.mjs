@@ -3,11 +3,11 @@ import http from "node:http";
 import { log, quantile, median, sleep } from "./util.mjs";
 
 /** A POST of `payload` (JSON) that asks for an event stream. */
-function postStream(url, payload, agent) {
+function postStream(url, payload, agent, headers = {}) {
   return http.request(url, {
     method: "POST",
     agent,
-    headers: { "content-type": "application/json", accept: "text/event-stream", "content-length": Buffer.byteLength(payload) },
+    headers: { "content-type": "application/json", accept: "text/event-stream", "content-length": Buffer.byteLength(payload), ...headers },
   });
 }
 
@@ -28,14 +28,17 @@ function onSseBlocks(res, onBlock) {
 /**
  * One streaming request. `isToken(block)` says whether an SSE block carries a token,
  * `isError(block)` whether it reports an error. Resolves to
- * { ttft, total, tokens, error } with times in ms from the request being sent.
+ * { ttft, total, tokens, error } with times in ms from the request being sent. With `gaps` (an
+ * array), the time between consecutive token events is pushed onto it, and with `gapAt` the
+ * time (performance.now()) each gap ended.
  */
-export function streamOnce({ url, body, agent, isToken, isError = () => false, timeoutMs = 30_000 }) {
+export function streamOnce({ url, body, headers, agent, isToken, isError = () => false, timeoutMs = 30_000, gaps, gapAt }) {
   return new Promise((resolve) => {
     const payload = JSON.stringify(body);
     const start = performance.now();
     let ttft = NaN;
     let tokens = 0;
+    let lastToken = NaN;
     let error = null;
     let settled = false;
     const finish = (err) => {
@@ -44,7 +47,7 @@ export function streamOnce({ url, body, agent, isToken, isError = () => false, t
       clearTimeout(timer);
       resolve({ ttft, total: performance.now() - start, tokens, error: err ?? error });
     };
-    const req = postStream(url, payload, agent);
+    const req = postStream(url, payload, agent, headers);
     const timer = setTimeout(() => {
       req.destroy();
       finish("timeout");
@@ -53,7 +56,13 @@ export function streamOnce({ url, body, agent, isToken, isError = () => false, t
       if (res.statusCode !== 200) error = `HTTP ${res.statusCode}`;
       onSseBlocks(res, (block) => {
         if (isToken(block)) {
-          if (tokens === 0) ttft = performance.now() - start;
+          const now = performance.now();
+          if (tokens === 0) ttft = now - start;
+          else {
+            gaps?.push(now - lastToken);
+            gapAt?.push(now);
+          }
+          lastToken = now;
           tokens++;
         } else if (isError(block)) error = block.slice(0, 200);
       });
@@ -101,13 +110,13 @@ export function describeStreams(results) {
  * has received `minTokens` tokens or `holdMs` passes, samples `measure()` (e.g. server RSS) while
  * all are open, then closes every stream from the client side. Bounded by `deadline`.
  */
-export async function holdStreams({ url, body, isToken, isError, target, perTick = 100, tickMs = 100, minTokens = 2, holdMs = 20_000, deadline, measure }) {
+export async function holdStreams({ url, body, headers, isToken, isError, target, perTick = 100, tickMs = 100, minTokens = 2, holdMs = 20_000, deadline, measure }) {
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   const streams = [];
   const openOne = () => {
     const s = { tokens: 0, error: null, status: 0, firstTokenAt: NaN, start: performance.now(), req: null, ended: false };
     const payload = JSON.stringify(body);
-    const req = postStream(url, payload, agent);
+    const req = postStream(url, payload, agent, headers);
     s.req = req;
     req.on("response", (res) => {
       s.status = res.statusCode;

@@ -71,7 +71,10 @@ export function must(cmd, args, options = {}) {
  * `stop()` sends SIGTERM, then SIGKILL after `graceMs`.
  */
 let logCount = 0;
-export function startProcess(cmd, args, { cwd, env } = {}) {
+export function startProcess(cmd, args, { cwd, env, cpus } = {}) {
+  // `cpus` (e.g. "1"): pinned with taskset, which execs the command (same pid), so the process and
+  // every thread and child it makes run on those cores only.
+  if (cpus !== undefined && fs.existsSync("/usr/bin/taskset")) [cmd, args] = ["/usr/bin/taskset", ["-c", cpus, cmd, ...args]];
   fs.mkdirSync(path.join(BENCH_CACHE, "logs"), { recursive: true });
   const logFile = path.join(BENCH_CACHE, "logs", `${process.pid}-${++logCount}-${path.basename(cmd)}.log`);
   const fd = fs.openSync(logFile, "w");
@@ -254,6 +257,20 @@ export function cpuSplit(pid) {
     return { user, system, total: user + system };
   } catch {
     return null;
+  }
+}
+
+/**
+ * Time a process's threads spent runnable but waiting for a core, in ms (Linux
+ * /proc/<pid>/task/<tid>/schedstat, second field), or NaN: what other work on the machine took.
+ */
+export function runQueueMs(pid) {
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
+    return ns / 1e6;
+  } catch {
+    return NaN;
   }
 }
 

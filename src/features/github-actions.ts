@@ -1,7 +1,10 @@
 import type { TemplateContext } from "../context.js";
 import { GITHUB_ACTIONS } from "../versions.js";
-import { toYaml, type YamlValue } from "../yaml.js";
+import { Document } from "yaml";
 import type { Feature } from "./types.js";
+
+/** What a workflow is made of: strings, numbers, booleans, null (`pull_request:`), lists and mappings. */
+type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 
 /** The secret the deploy job reads; `flyctl` authenticates with it. */
 export const FLY_TOKEN_SECRET = "FLY_API_TOKEN";
@@ -104,12 +107,13 @@ export function workflowComment(context: TemplateContext): string {
 }
 
 /**
- * The workflow file: the object above as YAML, with the header. src/yaml.ts writes what the
- * `yaml` library's Document would with `{ lineWidth: 0, nullStr: "" }` (never fold long lines,
- * so expressions stay on one line; `pull_request:` with no value), without loading it.
+ * The workflow file: the object above as YAML, with the header. `lineWidth: 0` never folds a
+ * long line, so expressions stay on one; `nullStr: ""` writes `pull_request:` with no value.
  */
 export function workflowYaml(context: TemplateContext): string {
-  return toYaml(workflow(context), workflowComment(context));
+  const document = new Document(workflow(context));
+  document.commentBefore = workflowComment(context);
+  return document.toString({ lineWidth: 0, nullStr: "" });
 }
 
 export const githubActions: Feature = {
