@@ -324,6 +324,7 @@ export function summaryLines(summary: DeploySummary): string[] {
     `Regions:   ${primary ?? "?"} (primary)${extra.length ? `, ${extra.join(", ")}` : ""}`,
     `Machines:  ${Object.entries(summary.machines.running).map(([region, n]) => `${n} in ${region}`).join(", ") || "none reported"}: ${summary.machines.why}`,
     `Cost:      ${summary.estimate.summary}`,
+    ...summary.provisioning.map((p) => `${`${SERVICES[p.kind].short}:`.padEnd(11)}${p.action === "given" || p.action === "kept" ? `${p.secret} ${p.action === "given" ? "given by you" : "already set: kept"}` : `${p.name} ${p.action}, ${p.secret} set`}`),
     summary.smoke.stream
       ? `Stream:    first event after ${summary.smoke.stream.firstEventMs} ms, then one every ${summary.smoke.stream.medianGapMs} ms (median), done after ${summary.smoke.stream.totalMs} ms`
       : `Stream:    not tested: ${summary.smoke.auth} (the key is not in this environment)`,

@@ -39,10 +39,10 @@ export interface ServiceOutcome {
 }
 
 /** How a service is named, created and priced; the plan is the one flyctl itself defaults to. */
-export const SERVICES: Record<ManagedServiceKind, { step: StepName; label: string; suffix: string }> = {
+export const SERVICES: Record<ManagedServiceKind, { step: StepName; label: string; short: string; suffix: string }> = {
   // internal/command/mpg/create.go names a cluster "<app>-db" when none is given.
-  "managed-postgres": { step: "postgres", label: "Managed Postgres", suffix: "-db" },
-  "upstash-redis": { step: "redis", label: "Upstash Redis", suffix: "-redis" },
+  "managed-postgres": { step: "postgres", label: "Managed Postgres", short: "Postgres", suffix: "-db" },
+  "upstash-redis": { step: "redis", label: "Upstash Redis", short: "Redis", suffix: "-redis" },
 };
 
 /** internal/command/mpg/create.go: without --plan and a terminal, flyctl takes "basic"; --volume-size defaults to 10. */

@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DeployError, deployProject, type DeployRequest } from "../../src/deploy/index.js";
+import { DeployError, deployProject, summaryLines, type DeployRequest } from "../../src/deploy/index.js";
 import { plainUi, type DeployUi } from "../../src/deploy/ui.js";
 import { FEATURES } from "../../src/features/index.js";
 import type { Feature } from "../../src/features/types.js";
@@ -110,6 +110,8 @@ describe("deploy: Managed Postgres and Upstash Redis", () => {
     expect(after.redis).toHaveLength(1);
     expect(after.apps["my-api"]!.secrets).toEqual(secretsBefore);
     expect(second.output.join("\n")).toContain("my-api already has DATABASE_URL: kept");
+    expect(summaryLines(summary)).toEqual(expect.arrayContaining(["Redis:     my-api-redis created, REDIS_URL set", "Postgres:  my-api-db created, DATABASE_URL set"]));
+    expect(summaryLines(again)).toEqual(expect.arrayContaining(["Postgres:  DATABASE_URL already set: kept"]));
   });
 
   it("reuses the cluster and the Redis an earlier run made (found by name) when the app lacks their secrets", async () => {
