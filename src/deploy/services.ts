@@ -214,7 +214,7 @@ export async function planServices(
     const given = givenUrl(need, env);
     if (given) plans.push({ need, name, mode: "given", value: given, from: "environment" });
     else if (alreadySet.has(need.secret)) plans.push({ need, name, mode: "kept" });
-    else if (ask && need.kind === "managed-postgres" && !(await ask.confirm(`Create a ${SERVICES[need.kind].label} cluster ${name} (${POSTGRES_PLAN.label}, ${POSTGRES_PLAN.storageGb} GB) for ${need.secret}? No: paste your own URL`))) {
+    else if (ask && need.kind === "managed-postgres" && !(await ask.confirm(`Use a ${SERVICES[need.kind].label} cluster ${name} for ${need.secret} (made now if missing: ${POSTGRES_PLAN.label}, ${POSTGRES_PLAN.storageGb} GB)? No: paste your own URL`))) {
       const value = await ask.askSecret(need.secret, `${need.secret}: the postgres:// URL of your database`, false);
       plans.push({ need, name, mode: "given", value, from: "prompt" });
     } else plans.push({ need, name, mode: "provision" });

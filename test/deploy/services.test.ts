@@ -175,7 +175,7 @@ describe("deploy: Managed Postgres and Upstash Redis", () => {
     const summary = await deployProject(request(ui));
     expect(asked).toEqual([
       "Rate limits count per Machine. Create an Upstash Redis that all Machines share (pay as you go)?",
-      "Create a Managed Postgres cluster my-api-db (Basic, 10 GB) for DATABASE_URL? No: paste your own URL",
+      "Use a Managed Postgres cluster my-api-db for DATABASE_URL (made now if missing: Basic, 10 GB)? No: paste your own URL",
       "secret DATABASE_URL",
     ]);
     expect(summary.provisioning.map((p) => `${p.kind} ${p.action}`)).toEqual(["upstash-redis created", "managed-postgres given"]);
