@@ -34,6 +34,8 @@ export interface DeployOptions {
   regions: string;
   /** Two Machines in the primary region (flyctl's `--ha`); when not given, fly.toml decides (src/deploy/machines.ts). */
   ha: boolean;
+  /** An Upstash Redis for the rate limits, shared by every Machine (`fly redis create`, REDIS_URL). */
+  redis: boolean;
 }
 
 /** What the options resolved so far say; defaults and checks of later options read it. */
@@ -398,6 +400,21 @@ export const OPTIONS: readonly Option[] = [
     // so it is neither recorded nor defaulted into the deploy.
     record: false,
     defaultText: "decided from fly.toml",
+    default: () => false,
+  },
+  {
+    key: "redis",
+    scope: "deploy",
+    commands: BOTH,
+    flag: "redis",
+    type: "boolean",
+    description: "Create an Upstash Redis (fly redis create) and set REDIS_URL, so rate limits hold across Machines; reused on a re-run",
+    // Asked by the deploy itself (src/deploy/index.ts), once it knows the Machines: only with rate
+    // limits on and more than one Machine or region. Like --ha it is read as given, never recorded.
+    prompt: "Rate limits count per Machine. Create an Upstash Redis that all Machines share (pay as you go)?",
+    askWhen: () => false,
+    record: false,
+    defaultText: "asked in a terminal when rate limits are on and more than one Machine runs, else off",
     default: () => false,
   },
   {

@@ -137,7 +137,8 @@ function contributionContext(merged: MergedContributions) {
     clientKeyRequired: Object.keys(merged.clientHeaders).some((name) => name.toLowerCase() === "authorization"),
     readme: { deploy: Object.values(merged.readme).filter((s) => s.at === "deploy").map((s) => s.text) },
     deploy: {
-      provisioning: Object.values(merged.provisioning),
+      // What only a deploy option asks for (--redis) is the deploy's, not a step of every README.
+      provisioning: Object.values(merged.provisioning).filter((step) => !step.service?.option),
       askedSecrets: secrets.filter(([, secret]) => !secret.generate).map(([name]) => name),
     },
   };

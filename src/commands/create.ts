@@ -55,7 +55,10 @@ export const createCommand: CommandModule<CreateRequest> = {
 
     // What a deploy of this project would make and cost a month (src/deploy/estimate.ts), for --dry-run and --json.
     const flyToml = dryRun || ui.kind === "json" ? plan.files.find((f) => f.path === "fly.toml")?.content : undefined;
-    const cost = flyToml ? (await import("../deploy/estimate.js")).deployEstimate(flyToml, extraRegions(deployOptions.regions, options.region), request.deployFlags.ha) : undefined;
+    // The databases its features have the deploy create count too (those behind a deploy option only when given).
+    const services = plan.deploy.provisioning.flatMap((step) => (step.service ? [{ need: step.service, mode: "provision" }] : []));
+    const extras = flyToml ? (await import("../deploy/services.js")).serviceExtras(services) : {};
+    const cost = flyToml ? (await import("../deploy/estimate.js")).deployEstimate(flyToml, extraRegions(deployOptions.regions, options.region), request.deployFlags.ha, undefined, extras) : undefined;
     if (dryRun) {
       return {
         document: { ...jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] }), ...cost },
@@ -110,6 +113,7 @@ export const createCommand: CommandModule<CreateRequest> = {
           options,
           yes: request.yes,
           ha: request.deployFlags.ha,
+          redis: request.deployFlags.redis,
           env: process.env,
           ui,
           rerun: deploy.rerunCommand(target.dir, request.deployFlags),

@@ -3,6 +3,7 @@ import type { ParsedArgs } from "../args.js";
 import { deployCost, deployProject, machineCounts, rerunCommand, summaryLines } from "../deploy/index.js";
 import { extraRegions } from "../deploy/options.js";
 import { readProject, readRecordedOptions } from "../deploy/project.js";
+import { SERVICES, planServices, serviceExtras, wantedServices } from "../deploy/services.js";
 import { UserError } from "../errors.js";
 import { GENERATOR } from "../meta.js";
 import { flagUsage, optionFor, optionsFor, type DeployOptions } from "../options.js";
@@ -84,6 +85,7 @@ export const deployCommand: CommandModule<DeployCommandRequest> = {
       appName: request.appName,
       yes: request.yes,
       ha: request.flags.ha,
+      redis: request.flags.redis,
       env: process.env,
       ui,
       rerun: rerunCommand(dir, { ...request.flags, regions: options.regions || undefined }, request.appName),
@@ -103,8 +105,15 @@ export const deployCommand: CommandModule<DeployCommandRequest> = {
 async function dryRunResult(request: DeployCommandRequest): Promise<CommandResult> {
   const { dir, options } = request;
   const app = request.appName ?? request.projectApp ?? null;
-  const { machines, estimate } = await deployCost(dir, extraRegions(options.regions, request.primaryRegion), request.flags.ha);
-  const document = { ok: true, dryRun: true, directory: dir, app, machines, estimate };
+  // No flyctl: what is given in the environment, and what the deploy would create (or find by name and reuse).
+  const project = await readProject(dir);
+  const wanted = wantedServices(project.services, { redis: request.flags.redis });
+  const services = await planServices(wanted, app ?? "app", new Set(), process.env);
+  const provisioning = services.map((s) =>
+    s.mode === "given" ? { kind: s.need.kind, secret: s.need.secret, action: "given" } : { kind: s.need.kind, secret: s.need.secret, name: s.name, action: "create or reuse" },
+  );
+  const { machines, estimate } = await deployCost(dir, extraRegions(options.regions, request.primaryRegion), request.flags.ha, undefined, serviceExtras(services));
+  const document = { ok: true, dryRun: true, directory: dir, app, machines, estimate, provisioning };
   return {
     document,
     exitCode: 0,
@@ -112,7 +121,9 @@ async function dryRunResult(request: DeployCommandRequest): Promise<CommandResul
       ui.info(`Would deploy ${app ?? "(no app name in fly.toml)"} from ${path.relative(process.cwd(), dir) || "."}`);
       ui.info(`Machines:        ${machineCounts(machines)}: ${machines.why}`);
       ui.info(`Estimated cost:  ${estimate.summary}`);
-      for (const line of estimate.lines) ui.info(`  ${line.what}: ${line.low === line.high ? `$${line.high.toFixed(2)}` : `$${line.low.toFixed(2)}–$${line.high.toFixed(2)}`}`);
+      for (const p of provisioning) ui.info(`${SERVICES[p.kind].label}: ${p.action === "given" ? `${p.secret} from the environment, nothing created` : `would create ${"name" in p ? p.name : ""}, or reuse it when it exists, and set ${p.secret}`}`);
+      // A line priced per use (Upstash Redis) has no figure of its own.
+      for (const line of estimate.lines) ui.info(`  ${line.what}${line.high === 0 ? "" : `: ${line.low === line.high ? `$${line.high.toFixed(2)}` : `$${line.low.toFixed(2)}–$${line.high.toFixed(2)}`}`}`);
       ui.info("dry run: flyctl was not run");
     },
   };

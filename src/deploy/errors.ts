@@ -1,6 +1,6 @@
 import { UserError } from "../errors.js";
 
-export type StepName = "preflight" | "app" | "secrets" | "deploy" | "regions" | "smoke";
+export type StepName = "preflight" | "app" | "postgres" | "redis" | "secrets" | "deploy" | "regions" | "smoke";
 
 /** A step that failed: which one, what is wrong, what fixes it, and flyctl's own lines. */
 export class DeployError extends UserError {

@@ -36,7 +36,14 @@ export function machinePrice(size: string, memoryMb: number): number | undefined
   return preset.usd + (Math.max(0, memoryMb - preset.memoryMb) / 1024) * FLY_PRICES.extraRamPerGb;
 }
 
-export function estimateCost(config: FlyMachineConfig, machines: MachinePlan, extras: { postgres?: { plan: string; storageGb: number } } = {}): CostEstimate {
+/** Databases Fly runs beside the Machines: a Managed Postgres plan and its storage, an Upstash Redis. */
+export interface ServiceExtras {
+  postgres?: { plan: string; storageGb: number };
+  /** Priced per command: shown, but no part of the figure. */
+  redis?: boolean;
+}
+
+export function estimateCost(config: FlyMachineConfig, machines: MachinePlan, extras: ServiceExtras = {}): CostEstimate {
   const running = machinePrice(config.size, config.memoryMb);
   const prices = { date: FLY_PRICES.date, source: FLY_PRICES.source, region: FLY_PRICES.region };
   if (running === undefined) {
@@ -62,6 +69,9 @@ export function estimateCost(config: FlyMachineConfig, machines: MachinePlan, ex
     const cost = plan + extras.postgres.storageGb * FLY_PRICES.postgresStoragePerGb;
     lines.push({ what: `Managed Postgres ${extras.postgres.plan}, ${extras.postgres.storageGb} GB`, low: cost, high: cost });
   }
+  if (extras.redis) {
+    lines.push({ what: `Upstash Redis, pay as you go: $${FLY_PRICES.redisPer100kCommands.toFixed(2)} per 100K commands (with the traffic, not in the figure)`, low: 0, high: 0 });
+  }
   const low = cents(lines.reduce((sum, l) => sum + l.low, 0));
   const high = cents(lines.reduce((sum, l) => sum + l.high, 0));
   const regions = machines.regions.map((r) => `${r.machines} in ${r.region}`).join(", ");
@@ -73,7 +83,7 @@ export function estimateCost(config: FlyMachineConfig, machines: MachinePlan, ex
     high,
     lines: lines.map((l) => ({ ...l, low: cents(l.low), high: cents(l.high) })),
     prices,
-    summary: `${figure} a month: ${total} × ${vm} (${regions}), ${mode}${extras.postgres ? ", Postgres" : ""}${config.volumeGb ? ", volumes" : ""} · Fly.io prices of ${FLY_PRICES.date}`,
+    summary: `${figure} a month: ${total} × ${vm} (${regions}), ${mode}${extras.postgres ? ", Postgres" : ""}${extras.redis ? ", Redis per command" : ""}${config.volumeGb ? ", volumes" : ""} · Fly.io prices of ${FLY_PRICES.date}`,
   };
 }
 
@@ -81,10 +91,16 @@ export function estimateCost(config: FlyMachineConfig, machines: MachinePlan, ex
  * The Machines a deploy of this fly.toml makes (see planMachines) and what they cost a month.
  * `running`: the Machines the app already has, by region; a deploy keeps those instead.
  */
-export function deployEstimate(flyToml: string, extraRegions: readonly string[], ha?: boolean, running?: Record<string, number>): { machines: MachinePlan; estimate: CostEstimate } {
+export function deployEstimate(
+  flyToml: string,
+  extraRegions: readonly string[],
+  ha?: boolean,
+  running?: Record<string, number>,
+  services: ServiceExtras = {},
+): { machines: MachinePlan; estimate: CostEstimate } {
   const config = readFlyConfig(flyToml);
   const planned = planMachines(config, extraRegions, ha);
   const kept = running && Object.keys(running).length > 0 ? keptMachines(config, running, extraRegions, planned.ha) : undefined;
   const machines = kept ?? planned;
-  return { machines, estimate: estimateCost(config, machines) };
+  return { machines, estimate: estimateCost(config, machines, services) };
 }

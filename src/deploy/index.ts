@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { GENERATOR } from "../meta.js";
+import type { Feature } from "../features/types.js";
 import { checkOption, optionFor, type DeployOptions, type ProjectOptions } from "../options.js";
 import { shellPath, shellWord } from "../escape.js";
 import { deployEstimate, type CostEstimate } from "./estimate.js";
@@ -8,6 +9,8 @@ import type { Env } from "./flyctl.js";
 import { offerGithubSecret, type GithubSecret } from "./github.js";
 import type { MachinePlan } from "./machines.js";
 import { writeAppName, type DeployProject } from "./project.js";
+import { secretLine } from "./secrets.js";
+import { SERVICES, planServices, serviceName, provisionPostgres, provisionRedis, serviceExtras, wantedServices, type ServiceNeed, type ServiceOutcome, type ServicePlan } from "./services.js";
 import { SMOKE_ORIGIN_ENV, SmokeError, smokeTest, type SmokeResult } from "./smoke.js";
 import {
   DeployError,
@@ -45,6 +48,10 @@ export interface DeployRequest {
   yes: boolean;
   /** --ha / --no-ha; undefined: fly.toml decides (src/deploy/machines.ts). */
   ha?: boolean;
+  /** --redis / --no-redis; undefined: asked in a terminal when rate limits are on and more than one Machine runs. */
+  redis?: boolean;
+  /** The features a project may have; the generator's own unless a test brings its own. */
+  features?: readonly Feature[];
   env: Env;
   ui: DeployUi;
   /** The command that runs the deploy again, shown in hints. */
@@ -70,6 +77,8 @@ export interface DeploySummary {
   account: string;
   flyctl: { command: string; version: string };
   secrets: { name: string; source: string }[];
+  /** The databases Fly runs for the app: created, reused (found by name), given (a URL from the user) or kept (the app had the secret). */
+  provisioning: ServiceOutcome[];
   /** Secrets this deploy generated (an API key): shown here once, stored nowhere else. */
   generatedSecrets?: Record<string, string>;
   smoke: SmokeResult;
@@ -112,7 +121,7 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     async () => {
       const fly = await checkFlyctl(dir, env);
       const account = await checkLogin(fly, env);
-      const project = await checkProject(dir, request.options);
+      const project = await checkProject(dir, request.options, request.features);
       const appName = request.appName ?? project.appName;
       if (!appName) {
         throw new DeployError("preflight", "fly.toml has no app name", `pass one (it is written into fly.toml): ${request.rerun} --name my-app`);
@@ -127,12 +136,20 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
   const lockNote = await ensureUvLock(project, ui, request.yes, env);
   if (lockNote) ui.info(lockNote);
   const secrets = await collectSecrets(project, pre.alreadySet, ui, env);
-  fly.redact(secrets.flatMap((s) => (s.value ? [s.value] : [])));
   const ctx: StepContext = { fly, rerun: request.rerun };
   const extras = request.regions.filter((region) => region !== project.primaryRegion);
   // An app that is already yours may have Machines: a deploy keeps them, and so does the estimate.
   const existing = pre.ownApp ? (await appStatus(ctx, pre.appName).catch(() => undefined))?.machines : undefined;
-  const { machines, estimate } = await deployCost(dir, extras, request.ha, existing);
+  const planned = await deployCost(dir, extras, request.ha, existing);
+  const wanted = wantedServices(project.services, { redis: await wantShared(project.services, "redis", request.redis, planned.machines, ui) });
+  const services = await planServices(wanted, pre.appName, pre.alreadySet, env, ui.interactive ? ui : undefined);
+  for (const plan of services) {
+    if (plan.value === undefined) continue;
+    secretLine(plan.need.secret, plan.value);
+    secrets.push({ name: plan.need.secret, value: plan.value, source: plan.from! });
+  }
+  fly.redact(secrets.flatMap((s) => (s.value ? [s.value] : [])));
+  const { machines, estimate } = await deployCost(dir, extras, request.ha, existing, serviceExtras(services));
   ui.info(`Machines: ${machineCounts(machines)}: ${machines.why}`);
   ui.info(`Estimated cost: ${estimate.summary}`);
 
@@ -171,7 +188,10 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     ui.info(`fly.toml: app = "${app}"`);
   }
 
-  // 3. Secrets: staged through stdin, applied by the deploy.
+  // 3. Databases: found by name or created; Postgres attached (it sets its secret), Redis's URL staged below.
+  const provisioning = await provisionServices(ctx, services, app, org, project.primaryRegion, secrets, ui);
+
+  // 4. Secrets: staged through stdin, applied by the deploy.
   const imported = await inStep(
     ui.step("Secrets"),
     () => importSecrets(ctx, app, secrets),
@@ -182,14 +202,14 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     },
   );
 
-  // 4. Deploy on the remote builder, waiting for the release; then the extra regions.
+  // 5. Deploy on the remote builder, waiting for the release; then the extra regions.
   const building = ui.step(`Deploying ${app} with flyctl (remote builder)`, { streams: true });
   await inStep(building, () => deployApp(ctx, app, machines.ha, building.line), () => `released ${app}`);
   for (const region of extras) {
     await inStep(ui.step(`Adding a machine in ${region}`), () => scaleRegion(ctx, app, region), () => `one machine in ${region}`);
   }
 
-  // 5. Smoke test: /healthz and one real stream.
+  // 6. Smoke test: /healthz and one real stream.
   const { hostname, running, smoke } = await inStep(
     ui.step("Smoke test: /healthz and one chat stream"),
     async () => {
@@ -208,10 +228,10 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
         : `healthz ${smoke.healthz.ms} ms; stream ${smoke.auth} (export ${project.bearerSecret} to test one)`,
   );
 
-  // 6. GitHub Actions: the secret its deploy job needs (asked first, set with gh; never fails the deploy).
+  // 7. GitHub Actions: the secret its deploy job needs (asked first, set with gh; never fails the deploy).
   const github = await offerGithubSecret({ dir, app, ui, env });
 
-  // 7. Summary.
+  // 8. Summary.
   const url = `https://${hostname}`;
   const cd = path.relative(process.cwd(), dir);
   const inDir = (command: string) => (cd ? `cd ${shellPath(cd)} && ${command}` : command);
@@ -231,6 +251,7 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     account: pre.account,
     flyctl: { command: fly.bin, version: fly.version },
     secrets: secrets.map(({ name, source }) => ({ name, source: imported.includes(name) ? `staged from ${source}` : source })),
+    provisioning,
     ...(secrets.some((s) => s.source === "generated")
       ? { generatedSecrets: Object.fromEntries(secrets.filter((s) => s.source === "generated").map((s) => [s.name, s.value!])) }
       : {}),
@@ -240,9 +261,53 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
   };
 }
 
-/** The Machines a deploy of `dir` makes and what they cost a month, from its fly.toml. Reads only. */
-export async function deployCost(dir: string, extraRegions: readonly string[], ha?: boolean, running?: Record<string, number>): Promise<{ machines: MachinePlan; estimate: CostEstimate }> {
-  return deployEstimate(await fs.readFile(path.join(dir, "fly.toml"), "utf8"), extraRegions, ha, running);
+/** The Machines a deploy of `dir` makes and what they (and its databases) cost a month, from its fly.toml. Reads only. */
+export async function deployCost(
+  dir: string,
+  extraRegions: readonly string[],
+  ha?: boolean,
+  running?: Record<string, number>,
+  services?: ReturnType<typeof serviceExtras>,
+): Promise<{ machines: MachinePlan; estimate: CostEstimate }> {
+  return deployEstimate(await fs.readFile(path.join(dir, "fly.toml"), "utf8"), extraRegions, ha, running, services);
+}
+
+/**
+ * Whether a service behind a deploy option (--redis) is wanted: as given; else, in a terminal,
+ * asked when a feature offers it and more than one Machine will run (one Machine counts alone).
+ */
+async function wantShared(needs: readonly ServiceNeed[], option: string, given: boolean | undefined, machines: MachinePlan, ui: DeployUi): Promise<boolean> {
+  if (given !== undefined) return given;
+  if (!ui.interactive || !needs.some((need) => need.option === option)) return false;
+  const total = machines.regions.reduce((sum, r) => sum + r.machines, 0);
+  return total > 1 && ui.confirm(optionFor(option).prompt!);
+}
+
+/** Provisions what the plan says, each as its own step; a URL to stage (Redis's) joins `secrets`. */
+async function provisionServices(ctx: StepContext, plans: readonly ServicePlan[], app: string, org: string, region: string | undefined, secrets: SecretValue[], ui: DeployUi): Promise<ServiceOutcome[]> {
+  const outcomes: ServiceOutcome[] = [];
+  for (const plan of plans) {
+    const { need } = plan;
+    const name = serviceName(need.kind, app);
+    const { label, step } = SERVICES[need.kind];
+    if (plan.mode !== "provision") {
+      const outcome: ServiceOutcome = { kind: need.kind, secret: need.secret, action: plan.mode };
+      ui.step(`${label}`).done(plan.mode === "given" ? `${need.secret} from the ${plan.from}: nothing created` : `${app} already has ${need.secret}: kept`);
+      outcomes.push(outcome);
+      continue;
+    }
+    if (!region) throw new DeployError(step, `fly.toml has no primary_region to create ${label} ${name} in`, `set primary_region in fly.toml, then run again: ${ctx.rerun}`);
+    const progress = ui.step(`${label} ${name} in ${region}`, { streams: need.kind === "managed-postgres" });
+    const note = (o: ServiceOutcome) => `${o.action} ${name}${o.id ? ` (${o.id})` : ""}; ${need.secret} ${need.kind === "managed-postgres" ? "set by fly mpg attach" : "staged with the secrets"}`;
+    if (need.kind === "managed-postgres") {
+      outcomes.push(await inStep(progress, () => provisionPostgres(ctx, need, app, org, region, progress.line), note));
+    } else {
+      const { outcome, url } = await inStep(progress, () => provisionRedis(ctx, need, app, org, region), (r) => note(r.outcome));
+      secrets.push({ name: need.secret, value: url, source: "provisioned" });
+      outcomes.push(outcome);
+    }
+  }
+  return outcomes;
 }
 
 /** "2 in iad, 1 in fra" */
@@ -259,6 +324,7 @@ export function summaryLines(summary: DeploySummary): string[] {
     `Regions:   ${primary ?? "?"} (primary)${extra.length ? `, ${extra.join(", ")}` : ""}`,
     `Machines:  ${Object.entries(summary.machines.running).map(([region, n]) => `${n} in ${region}`).join(", ") || "none reported"}: ${summary.machines.why}`,
     `Cost:      ${summary.estimate.summary}`,
+    ...summary.provisioning.map((p) => `${`${SERVICES[p.kind].short}:`.padEnd(11)}${p.action === "given" || p.action === "kept" ? `${p.secret} ${p.action === "given" ? "given by you" : "already set: kept"}` : `${p.name} ${p.action}, ${p.secret} set`}`),
     summary.smoke.stream
       ? `Stream:    first event after ${summary.smoke.stream.firstEventMs} ms, then one every ${summary.smoke.stream.medianGapMs} ms (median), done after ${summary.smoke.stream.totalMs} ms`
       : `Stream:    not tested: ${summary.smoke.auth} (the key is not in this environment)`,
@@ -281,6 +347,7 @@ export function rerunCommand(dir: string, deploy: Partial<DeployOptions>, appNam
   if (deploy.org) words.push("--org", shellWord(deploy.org));
   if (deploy.regions) words.push("--regions", shellWord(deploy.regions));
   if (deploy.ha !== undefined) words.push(deploy.ha ? "--ha" : "--no-ha");
+  if (deploy.redis !== undefined) words.push(deploy.redis ? "--redis" : "--no-redis");
   if (appName) words.push("--name", shellWord(appName));
   return words.join(" ");
 }

@@ -37,4 +37,6 @@ export const FLY_PRICES = {
   /** Managed Postgres plans (https://fly.io/docs/mpg/#pricing), and its storage per GB. */
   postgresPlans: { basic: 38.0, starter: 72.0, launch: 282.0, scale: 962.0, performance: 1922.0 } as Record<string, number | undefined>,
   postgresStoragePerGb: 0.28,
+  /** Upstash Redis on the pay-as-you-go plan `fly redis create` takes (https://fly.io/docs/upstash/redis/#pricing), per 100K commands. */
+  redisPer100kCommands: 0.2,
 } as const;

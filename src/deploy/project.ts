@@ -4,10 +4,12 @@ import { parse } from "smol-toml";
 import { UserError } from "../errors.js";
 import { mergeContributions } from "../features/contributions.js";
 import { FEATURES, isEnabled } from "../features/index.js";
+import type { Feature } from "../features/types.js";
 import type { DeployOptions, ProjectOptions } from "../options.js";
 import { findProvider, type Provider } from "../providers.js";
 import { TABLE, findRecorded, missingRecorded, readRecorded, recordedTable } from "../recorded.js";
 import { tomlString } from "../escape.js";
+import type { ServiceNeed } from "./services.js";
 
 /** What a deploy needs to know about a generated project, read from its files. */
 export interface DeployProject {
@@ -25,6 +27,8 @@ export interface DeployProject {
   generatedSecretNames: string[];
   /** The secret holding the API keys clients send, when a feature declares one. */
   bearerSecret: string | undefined;
+  /** Databases Fly runs for the app (features' provisioning with a `service`), each setting its URL secret. */
+  services: ServiceNeed[];
   /** The Dockerfile installs from uv.lock, so the lockfile has to exist. */
   needsUvLock: boolean;
   hasUvLock: boolean;
@@ -74,8 +78,11 @@ export async function readRecordedOptions(dir: string): Promise<ProjectOptions &
   );
 }
 
-/** Checks that `dir` holds what a deploy needs and reads it. Reads only; changes nothing. */
-export async function readProject(dir: string, options?: ProjectOptions): Promise<DeployProject> {
+/**
+ * Checks that `dir` holds what a deploy needs and reads it. Reads only; changes nothing.
+ * `features`: the features a project may have (the generator's own unless a test brings its own).
+ */
+export async function readProject(dir: string, options?: ProjectOptions, features: readonly Feature[] = FEATURES): Promise<DeployProject> {
   const shown = path.relative(process.cwd(), dir) || ".";
   const stat = await fs.stat(dir).catch(() => undefined);
   if (!stat?.isDirectory()) {
@@ -105,7 +112,9 @@ export async function readProject(dir: string, options?: ProjectOptions): Promis
   const appName = typeof config.app === "string" && config.app !== "" ? config.app : undefined;
   const primaryRegion = typeof config.primary_region === "string" ? config.primary_region : undefined;
   const needsUvLock = /\buv\.lock\b|\buv sync\b/.test(dockerfile);
-  const deploySecrets = mergeContributions(FEATURES.filter((f) => isEnabled(f, known))).secrets;
+  const contributed = mergeContributions(features.filter((f) => isEnabled(f, known)));
+  const deploySecrets = contributed.secrets;
+  const services = Object.values(contributed.provisioning).flatMap(({ service }) => (service ? [service] : []));
   const featureSecrets = Object.keys(deploySecrets);
   const generators = Object.entries(deploySecrets).filter(([, secret]) => secret.generate);
   // A preset whose key is optional (a self-hosted server may need none) gets it set only when given.
@@ -123,6 +132,7 @@ export async function readProject(dir: string, options?: ProjectOptions): Promis
     optionalSecretNames: provider?.keyRequired ? [] : notInEnv([providerKey]),
     generatedSecretNames: generators.map(([name]) => name).filter((name) => secretNames.includes(name)),
     bearerSecret: generators.find(([name, g]) => g.bearer && secretNames.includes(name))?.[0],
+    services,
     needsUvLock,
     hasUvLock: await exists(path.join(dir, "uv.lock")),
   };

@@ -2,6 +2,7 @@ import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { UserError } from "../errors.js";
 import { findDeploySecret } from "../features/index.js";
+import type { Feature } from "../features/types.js";
 import type { ProjectOptions } from "../options.js";
 import { DeployError, type StepName } from "./errors.js";
 import { findFlyctl, type Env, type Flyctl, type FlyctlResult } from "./flyctl.js";
@@ -21,7 +22,8 @@ export interface SecretValue {
   name: string;
   /** Undefined when the app already has the secret and no new value was given. */
   value?: string;
-  source: "environment" | "prompt" | "already set" | "generated";
+  /** "provisioned": the URL of a database this deploy created or found (src/deploy/services.ts). */
+  source: "environment" | "prompt" | "already set" | "generated" | "provisioned";
 }
 
 export const INSTALL_FLYCTL = "curl -L https://fly.io/install.sh | sh";
@@ -70,9 +72,9 @@ export async function checkLogin(fly: Flyctl, env: Env): Promise<string> {
   return token ? `${email} (the token in ${token})` : email;
 }
 
-export async function checkProject(dir: string, options?: ProjectOptions): Promise<DeployProject> {
+export async function checkProject(dir: string, options?: ProjectOptions, features?: readonly Feature[]): Promise<DeployProject> {
   try {
-    return await readProject(dir, options);
+    return await readProject(dir, options, features);
   } catch (error) {
     if (error instanceof UserError) throw new DeployError("preflight", error.message, error.hint ?? "");
     throw error;

@@ -32,5 +32,12 @@ export const ratelimit: Feature = {
         refused: "http://cache.internal:6379",
       },
     },
+    provisioning: {
+      rate_limit_redis: {
+        command: "fly redis create",
+        description: "an Upstash Redis the Machines share, so a limit holds across them; its URL is set as REDIS_URL",
+        service: { kind: "upstash-redis", secret: "REDIS_URL", option: "redis" },
+      },
+    },
   },
 };

@@ -84,11 +84,29 @@ export interface DeploySecret {
   bearer?: boolean;
 }
 
+/** A database Fly runs for the app, which the deploy can create, find again by name, and attach. */
+export type ManagedServiceKind = "managed-postgres" | "upstash-redis";
+
 /** A command that provisions what a feature needs on Fly (e.g. `fly redis create`), shown before the deploy. */
 export interface ProvisioningStep {
   command: string;
   /** What it is for, written beside it. */
   description: string;
+  /**
+   * Present when the deploy provisions it itself (src/deploy/services.ts): it creates the service
+   * (or finds the one it made before), or takes the URL the user gives in `secret`'s environment
+   * variable, and sets that secret on the app.
+   */
+  service?: {
+    kind: ManagedServiceKind;
+    /** The secret holding its URL, e.g. DATABASE_URL. */
+    secret: string;
+    /**
+     * The deploy option that asks for it (e.g. "redis" for --redis); absent: always provisioned.
+     * Steps with one are left out of the README's deploy commands.
+     */
+    option?: string;
+  };
 }
 
 /** Where a README section goes: `deploy` is after the deploy commands. */

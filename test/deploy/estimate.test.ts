@@ -77,6 +77,13 @@ describe("the monthly cost estimate", () => {
     expect([estimate.low, estimate.high]).toEqual([47.14, 50.18]);
     expect(estimate.summary).toContain("1 always on, the rest scale to zero, Postgres, volumes");
   });
+
+  it("shows Upstash Redis's price per command beside the figure, not in it", () => {
+    const { estimate } = deployEstimate(flyToml(SCALE_TO_ZERO), ["sin"], undefined, undefined, { redis: true });
+    expect(estimate.lines.at(-1)).toEqual({ what: "Upstash Redis, pay as you go: $0.20 per 100K commands (with the traffic, not in the figure)", low: 0, high: 0 });
+    expect([estimate.low, estimate.high]).toEqual([0.3, 6.38]);
+    expect(estimate.summary).toContain("scale to zero, Redis per command · Fly.io prices");
+  });
 });
 
 describe("the estimate where users see it", () => {

@@ -30,6 +30,29 @@ describe("the fake flyctl is as strict as flyctl", () => {
     }
   });
 
+  it("mpg and redis: each question flyctl would ask needs its flag, a set DATABASE_URL is refused, an empty list is a sentence", async () => {
+    ws = await workspace();
+    await ws.setApps({ "my-api": { org: "personal", secrets: ["DATABASE_URL"] } });
+    expect((await flyctl(["mpg", "list", "--json"])).stderr).toBe("Error: org slug must be specified when not running interactively");
+    expect((await flyctl(["mpg", "list", "--org", "personal", "--json"])).stdout).toBe("No managed postgres clusters found in organization personal");
+    expect((await flyctl(["mpg", "create", "--name", "my-api-db", "--org", "personal"])).stderr).toBe("Error: prompt: non interactive");
+    expect((await flyctl(["mpg", "create", "--name", "my-api-db", "--org", "personal", "--region", "iad", "--json"])).stderr).toBe("Error: unknown flag: --json");
+    const created = await flyctl(["mpg", "create", "--name", "my-api-db", "--org", "personal", "--region", "iad"]);
+    const id = /^\s*ID: (\S+)$/m.exec(created.stdout)?.[1];
+    expect(id).toBeTruthy();
+    const [listed] = JSON.parse((await flyctl(["mpg", "list", "--org", "personal", "--json"])).stdout);
+    expect(listed).toMatchObject({ id, name: "my-api-db", region: "iad", status: "ready", plan: "basic" });
+    expect((await flyctl(["mpg", "attach", id!, "--app", "my-api"])).stderr).toBe("Error: app my-api already has DATABASE_URL set. Use 'fly secrets unset DATABASE_URL' to remove it first");
+
+    const base = ["redis", "create", "--name", "my-api-redis", "--org", "personal", "--region", "iad", "--no-replicas"];
+    expect((await flyctl([...base, "--enable-prodpack=false"])).stderr).toBe("Error: prompt: non interactive");
+    expect((await flyctl([...base, "--disable-eviction"])).stderr).toBe("Error: prompt: non interactive");
+    expect((await flyctl(["redis", "list", "--json"])).stderr).toBe("Error: unknown flag: --json");
+    expect((await flyctl([...base, "--disable-eviction", "--enable-prodpack=false"])).exitCode).toBe(0);
+    expect((await flyctl(["redis", "status", "my-api-redis"])).stdout).toMatch(/^\s*Private URL\s+│ redis:\/\/default:\w+@fly-my-api-redis\.upstash\.io:6379$/m);
+    expect((await flyctl(["redis", "status", "nope"])).exitCode).toBe(1);
+  });
+
   it("lists secrets with lowercase keys", async () => {
     ws = await workspace();
     await ws.setApps({ "my-api": { org: "personal", secrets: ["GROQ_API_KEY"] } });

@@ -23,7 +23,7 @@ describe("deploy options: declared once, parsed, validated, documented", () => {
   });
 
   it("fills defaults, asks only what has a prompt, and rejects bad values", async () => {
-    expect(await resolveDeployOptions({})).toEqual({ deploy: false, org: "personal", regions: "", ha: false });
+    expect(await resolveDeployOptions({})).toEqual({ deploy: false, org: "personal", regions: "", ha: false, redis: false });
     const asked: string[] = [];
     const ask = (answer: (question: Question) => unknown, log: string[]): Mode => ({
       kind: "ask",
@@ -32,9 +32,9 @@ describe("deploy options: declared once, parsed, validated, documented", () => {
     const answers = await resolveDeployOptions({ org: "acme" }, ask((decl) => (decl.type === "boolean" ? true : "fra,sin"), asked));
     // The extra regions are asked only when deploying now.
     expect(asked).toEqual(["deploy", "regions"]);
-    expect(answers).toEqual({ deploy: true, org: "acme", regions: "fra,sin", ha: false });
+    expect(answers).toEqual({ deploy: true, org: "acme", regions: "fra,sin", ha: false, redis: false });
     const notDeploying: string[] = [];
-    expect(await resolveDeployOptions({}, ask(() => false, notDeploying))).toEqual({ deploy: false, org: "personal", regions: "", ha: false });
+    expect(await resolveDeployOptions({}, ask(() => false, notDeploying))).toEqual({ deploy: false, org: "personal", regions: "", ha: false, redis: false });
     expect(notDeploying).toEqual(["deploy"]);
     await expect(resolveDeployOptions({ regions: "fra,mars" })).rejects.toThrow('unknown region "mars" in --regions');
     await expect(resolveDeployOptions({ org: "Acme Inc" })).rejects.toThrow('invalid --org "Acme Inc"');
@@ -56,7 +56,7 @@ describe("deploy options: declared once, parsed, validated, documented", () => {
   it("docs/deploy.md covers every flag, every step's errors, and the smoke-origin variable", async () => {
     const doc = await fs.readFile(path.join(import.meta.dirname, "../../docs/deploy.md"), "utf8");
     for (const flag of ["--name", "--yes", "--json", ...DEPLOY_OPTIONS.map((d) => `--${d.flag}`)]) expect(doc).toContain(flag);
-    for (const step of ["preflight", "app", "secrets", "deploy", "regions", "smoke"]) expect(doc).toContain(`| \`${step}: `);
+    for (const step of ["preflight", "app", "postgres", "redis", "secrets", "deploy", "regions", "smoke"]) expect(doc).toContain(`| \`${step}: `);
     for (const topic of ["## First deploy", "## Deploy from CI with a token", "FLY_API_TOKEN", "## Redeploy", "## Regions", "## Roll back", "## Troubleshooting"]) {
       expect(doc).toContain(topic);
     }

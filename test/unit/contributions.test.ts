@@ -223,3 +223,22 @@ describe("feature relations", () => {
     expect(planProject(await optionsFor({ one: true, two: false }), { features: withFeatures(one, two) }).features).toContain("one");
   });
 });
+
+describe("services the deploy provisions", () => {
+  it("a step behind a deploy option (ratelimit's Redis, --redis) is the deploy's, not a command of the README", async () => {
+    const plan = planProject(await optionsFor({ ratelimit: true }));
+    expect(plan.features).toContain("ratelimit");
+    expect(plan.deploy.provisioning).toEqual([]);
+    expect(file(plan, "README.md")).not.toContain("fly redis create   #");
+    const database: Feature = {
+      id: "database",
+      description: "keeps data in PostgreSQL",
+      contributes: {
+        provisioning: { postgres: { command: "fly mpg create", description: "its cluster", service: { kind: "managed-postgres", secret: "DATABASE_URL" } } },
+      },
+    };
+    const withDatabase = planProject(await optionsFor({ ratelimit: true }), { features: withFeatures(database) });
+    expect(withDatabase.deploy.provisioning.map((step) => step.command)).toEqual(["fly mpg create"]);
+    expect(file(withDatabase, "README.md")).toContain("fly mpg create   # its cluster\n");
+  });
+});

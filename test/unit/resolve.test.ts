@@ -93,8 +93,8 @@ describe("one resolver for every command", () => {
   it("takes recorded answers before the defaults, and still lets a flag override them", async () => {
     const decls = optionsFor("deploy", ["deploy"]);
     const recorded = { org: "acme", regions: "fra,sin" };
-    expect(await resolve(decls, {}, { kind: "defaults" }, { command: "deploy", recorded })).toEqual({ ...recorded, ha: false });
-    expect(await resolve(decls, { regions: "syd" }, { kind: "defaults" }, { command: "deploy", recorded })).toEqual({ org: "acme", regions: "syd", ha: false });
+    expect(await resolve(decls, {}, { kind: "defaults" }, { command: "deploy", recorded })).toEqual({ ...recorded, ha: false, redis: false });
+    expect(await resolve(decls, { regions: "syd" }, { kind: "defaults" }, { command: "deploy", recorded })).toEqual({ org: "acme", regions: "syd", ha: false, redis: false });
   });
 
   it("asks with the recorded answer as the initial one, and reads what it knows but does not resolve", async () => {
@@ -102,7 +102,7 @@ describe("one resolver for every command", () => {
     const ask: Ask = async (question, initial, answers) => (seen.push([question.key, initial, answers.region]), initial);
     const resolved = await resolve(optionsFor("deploy", ["deploy"]), {}, { kind: "ask", ask }, { command: "deploy", known: { region: "fra" }, recorded: { regions: "sin" } });
     expect(seen).toEqual([["regions", "sin", "fra"]]);
-    expect(resolved).toEqual({ org: "personal", regions: "sin", ha: false });
+    expect(resolved).toEqual({ org: "personal", regions: "sin", ha: false, redis: false });
   });
 
   it("expands every optional feature into an option of the features group, with its own flag pair", () => {
