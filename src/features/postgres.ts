@@ -80,9 +80,13 @@ export const postgres: Feature = {
       },
     },
     // flyctl internal/command/mpg/create.go and attach.go: `attach <CLUSTER ID>` sets the app's
-    // DATABASE_URL secret (its --variable-name default). The deploy does not run these yet.
+    // DATABASE_URL secret (its --variable-name default). The deploy runs both (src/deploy/services.ts).
     provisioning: {
-      "postgres-create": { command: "fly mpg create", description: "a Managed Postgres cluster; note the id it prints" },
+      "postgres-create": {
+        command: "fly mpg create",
+        description: "a Managed Postgres cluster; note the id it prints",
+        service: { kind: "managed-postgres", secret: "DATABASE_URL" },
+      },
       "postgres-attach": { command: "fly mpg attach <cluster-id>", description: "sets DATABASE_URL as a secret of the app" },
     },
     docs: { "postgres.md": "PostgreSQL: conversations and usage" },

@@ -1,11 +1,13 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { deployProject } from "../../src/deploy/index.js";
 import { readProject } from "../../src/deploy/project.js";
+import { plainUi } from "../../src/deploy/ui.js";
 import type { ProjectOptions } from "../../src/options.js";
 import { planProject } from "../../src/plan.js";
 import { checkTarget, writePlan } from "../../src/write.js";
-import { KEY, runCli, snapshot, startFakeApp, workspace, type Workspace } from "./helpers.js";
+import { KEY, runCli, snapshot, startFakeApp, storedSecrets, workspace, type Workspace } from "./helpers.js";
 
 const base: Omit<ProjectOptions, "directory"> = {
   name: "gen-api",
@@ -116,5 +118,56 @@ describe("create-fly-fastapi DIR --deploy", () => {
     const result = await runCli(ws, ["created", "--yes", "--deploy", "--dry-run"], ws.env());
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("--dry-run writes nothing, so there is nothing to deploy");
+  });
+});
+
+describe("a project generated with --postgres, deployed", () => {
+  let app: Awaited<ReturnType<typeof startFakeApp>>;
+  beforeAll(async () => {
+    app = await startFakeApp();
+  });
+  afterAll(() => app.close());
+
+  it("creates and attaches its Managed Postgres on the first deploy, reuses it on the second, and never shows or stages DATABASE_URL", async () => {
+    const { dir } = await generate({ pythonTool: "pip", features: { postgres: true } });
+    const deployOnce = async () => {
+      const output: string[] = [];
+      const summary = await deployProject({
+        dir,
+        org: "personal",
+        regions: ["fra"],
+        yes: true,
+        env: ws.env({}, { ...app.env, GROQ_API_KEY: KEY }),
+        ui: plainUi((line) => output.push(line)),
+        rerun: "npx create-fly-fastapi deploy generated",
+      });
+      return { summary, output: output.join("\n") };
+    };
+    const argv = async () => (await ws.calls()).map((c) => c.argv.join(" "));
+
+    const first = await deployOnce();
+    const state = JSON.parse(await fs.readFile(ws.state, "utf8")) as { mpg: { id: string; name: string; attached: string[] }[]; apps: Record<string, { secrets: Record<string, string> }> };
+    expect(state.mpg).toEqual([expect.objectContaining({ name: "gen-api-db", attached: ["gen-api"] })]);
+    const cluster = state.mpg[0]!;
+    expect(first.summary.provisioning).toEqual([{ kind: "managed-postgres", name: "gen-api-db", id: cluster.id, secret: "DATABASE_URL", action: "created" }]);
+    const firstCalls = await argv();
+    expect(firstCalls).toContain("mpg create --name gen-api-db --org personal --region fra --plan basic --volume-size 10");
+    expect(firstCalls).toContain(`mpg attach ${cluster.id} --app gen-api`);
+    // fly.toml's release_command runs the migrations; the deploy only provisions the database.
+    expect(await fs.readFile(path.join(dir, "fly.toml"), "utf8")).toContain('release_command = "alembic upgrade head"');
+    expect(state.apps["gen-api"]!.secrets).toHaveProperty("DATABASE_URL");
+    // attach sets DATABASE_URL itself: it is never staged from here, nor printed.
+    const imports = (await ws.calls()).filter((c) => c.argv[0] === "secrets" && c.argv[1] === "import");
+    for (const call of imports) expect(Object.keys(storedSecrets(call) ?? {})).not.toContain("DATABASE_URL");
+    expect(first.output).not.toMatch(/postgres(ql)?:\/\//);
+
+    const callsBefore = firstCalls.length;
+    const second = await deployOnce();
+    expect(second.summary.provisioning).toEqual([{ kind: "managed-postgres", secret: "DATABASE_URL", action: "kept" }]);
+    const again = (await argv()).slice(callsBefore);
+    expect(again.filter((line) => /^mpg (create|attach)|^apps create/.test(line))).toEqual([]);
+    const after = JSON.parse(await fs.readFile(ws.state, "utf8")) as typeof state;
+    expect(after.mpg).toHaveLength(1);
+    expect(after.apps["gen-api"]!.secrets).toEqual(state.apps["gen-api"]!.secrets);
   });
 });
