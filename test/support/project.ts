@@ -87,7 +87,9 @@ export function projectSuite(combo: Combo) {
       expect(result.exitCode, result.stdout.slice(-3000)).toBe(0);
       expect(result.stdout).toMatch(/\d+ passed/);
       expect(result.stdout).not.toMatch(/\d+ failed/);
-    });
+      // The suite starts real servers (every way to start, every refused setting): on a shared
+      // machine it outgrows vitest's default bound.
+    }, 300_000);
 
     it("serves, answers /healthz without calling the provider, and streams from its configured provider", async () => {
       const useUpstream = provider !== "mock";
