@@ -86,7 +86,7 @@ describe("agent-ready API: --gateway --tools --mcp", () => {
     if (root) await fs.remove(root);
   });
 
-  it("passes ruff check, ruff format --check and its own pytest suite (gateway, tools and mcp tests included)", async () => {
+  it("passes ruff check, ruff format --check and its own pytest suite (gateway, tools and mcp tests included)", { timeout: 300_000 }, async () => {
     const ruff = path.join(dir, ".venv/bin/ruff");
     const check = await execa(ruff, ["check", "."], { cwd: dir, reject: false });
     expect(check.exitCode, check.stdout).toBe(0);

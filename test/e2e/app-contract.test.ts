@@ -15,6 +15,12 @@ import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream.j
 import { ensureSchemathesis } from "../support/hardening.js";
 import { freePort, projectEnv, serveProject, type RunningApp } from "../support/serve.js";
 
+/**
+ * How long a refused start may take before the test calls it "kept serving". A hang guard, not a speed
+ * target (those live in the benchmarks): a loaded CI machine can take several seconds to import the app.
+ */
+const REFUSAL_BOUND_MS = 60_000;
+
 const KEY = "sk-api-e2e-contract-0123456789abcdef";
 const PROVIDER_KEY = "sk-provider-not-a-real-key-1234";
 const MODEL = "my-org/model-x";
@@ -66,6 +72,7 @@ describe("the gateway's request limits", () => {
     const outcomes = await python(
       `
 import json, os, openai
+
 client = openai.OpenAI(base_url=os.environ["ORIGIN"] + "/v1", api_key=os.environ["KEY"], max_retries=0, timeout=30)
 hi = [{"role": "user", "content": "hi"}]
 cases = {
@@ -181,17 +188,17 @@ describe("BASE_URL, as pasted", () => {
       env: projectEnv({ BASE_URL: value, INFERENCE_API_KEY: PROVIDER_KEY }),
       extendEnv: false,
       reject: false,
-      timeout: 30_000,
+      timeout: REFUSAL_BOUND_MS,
     });
     expect(result.exitCode).toBe(3);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeLessThan(REFUSAL_BOUND_MS);
     expect(result.stderr.split("\n").filter((line) => line.startsWith("error: "))).toEqual([expect.stringMatching(/^error: BASE_URL /)]);
     expect(result.stderr).not.toContain("Traceback");
   });
 });
 
 /** Starts `uvicorn app.main:app` with `env`; probes /healthz until it exits (at most `withinMs`). */
-async function startRefused(env: Record<string, string>, withinMs = 10_000) {
+async function startRefused(env: Record<string, string>, withinMs = REFUSAL_BOUND_MS) {
   const port = await freePort();
   const started = Date.now();
   const child = execa(path.join(dir, ".venv/bin/uvicorn"), ["app.main:app", "--port", String(port)], {
@@ -214,7 +221,7 @@ async function startRefused(env: Record<string, string>, withinMs = 10_000) {
 }
 
 describe("a misconfigured app", () => {
-  it("stops within 10 s for every setting's refused value, naming the variable, before serving anything", { timeout: 600_000 }, async () => {
+  it("stops, within a bound, for every setting's refused value, naming the variable, before serving anything", { timeout: 600_000 }, async () => {
     // The project's own table of refused values, and each field's variable.
     const cases: [string, string][] = await python(
       "import json\nfrom app.config import env_names\nfrom tests.test_settings import REFUSED\n" +
@@ -228,7 +235,7 @@ describe("a misconfigured app", () => {
       const result = await startRefused({ [name]: value });
       slowest.push(result.ms);
       const lines = result.stderr.split("\n").filter((line) => line.startsWith("error: "));
-      if (result.exitCode !== 3 || result.ms >= 10_000 || result.statuses.length > 0 || lines.length !== 1 || !lines[0]!.includes(name)) {
+      if (result.exitCode !== 3 || result.ms >= REFUSAL_BOUND_MS || result.statuses.length > 0 || lines.length !== 1 || !lines[0]!.includes(name)) {
         failures.push(`${name}: exit ${result.exitCode} after ${result.ms} ms, answered ${JSON.stringify(result.statuses)}, stderr ${result.stderr.slice(-300)}`);
       }
     }
@@ -243,7 +250,7 @@ describe("a misconfigured app", () => {
       env: projectEnv({ CORS_ORIGINS: "*", READ_TIMEOUT: "0", INFERENCE_API_KEY: "sk-secret with-a-space" }),
       extendEnv: false,
       reject: false,
-      timeout: 30_000,
+      timeout: REFUSAL_BOUND_MS,
     });
     expect(result.exitCode).toBe(3);
     const lines = result.stderr.split("\n").filter((line) => line.startsWith("error: "));
