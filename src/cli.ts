@@ -49,7 +49,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(GENERATOR.version);
     return 0;
   }
-  const command: CommandModule<unknown> = (args.command === "deploy" ? (await onDemand()).deployCommand : createCommand) as CommandModule<unknown>;
+  const command: CommandModule<unknown> = (
+    args.command === "create" ? createCommand : args.command === "deploy" ? (await onDemand()).deployCommand : (await onDemand()).updateCommand(args.command)
+  ) as CommandModule<unknown>;
   const ui = await pickUi(args.flags);
   const result: CommandResult = await command.run(await command.resolve(args, ui), ui);
   if (ui.kind === "json") console.log(JSON.stringify(result.document, null, 2));

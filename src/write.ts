@@ -136,3 +136,69 @@ export async function writePlan(plan: Plan, target: TargetState): Promise<void> 
     process.removeListener("SIGTERM", onSignal);
   }
 }
+
+/** One file of a change to an existing project: its new content, or undefined to delete it. */
+export interface FileChange {
+  path: string;
+  content: string | undefined;
+}
+
+/**
+ * Changes files of an existing project all at once: every new file is written into a staging
+ * folder beside the project first, then each is moved in, the file it replaces kept aside until
+ * all are in place. A failure (or Ctrl-C before the moves) leaves the project as it was.
+ */
+export async function applyChanges(dir: string, changes: readonly FileChange[]): Promise<void> {
+  const staging = mkdtempSync(path.join(path.dirname(dir), `.${path.basename(dir)}.staging-`));
+  const cleanup = () => rmSync(staging, { recursive: true, force: true });
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  function onSignal(signal: NodeJS.Signals) {
+    cleanup();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  }
+  const moved: { destination: string; previous: string | undefined }[] = [];
+  try {
+    const fresh = path.join(staging, "new");
+    const previous = path.join(staging, "previous");
+    for (const change of changes) {
+      if (change.content === undefined) continue;
+      mkdirSync(path.dirname(path.join(fresh, change.path)), { recursive: true });
+      writeFileSync(path.join(fresh, change.path), change.content, { mode: 0o644 });
+    }
+    // The tests' hook for a Ctrl-C while staged: names a file to create, then waits for the signal.
+    const pauseFile = process.env.CREATE_FLY_FASTAPI_TEST_STAGED;
+    if (pauseFile) {
+      writeFileSync(pauseFile, staging);
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+    }
+    // A Ctrl-C that arrived during the writes is handled here, before anything is moved.
+    await new Promise((resolve) => setImmediate(resolve));
+    // The moves are synchronous: no signal handler runs between two of them.
+    for (const change of changes) {
+      const destination = path.join(dir, change.path);
+      const exists = statOrUndefined(destination, true) !== undefined;
+      const aside = exists ? path.join(previous, change.path) : undefined;
+      if (aside) {
+        mkdirSync(path.dirname(aside), { recursive: true });
+        renameSync(destination, aside);
+      }
+      moved.push({ destination, previous: aside });
+      if (change.content !== undefined) {
+        mkdirSync(path.dirname(destination), { recursive: true });
+        renameSync(path.join(fresh, change.path), destination);
+      }
+    }
+  } catch (error) {
+    // Back as it was: each moved file out again, each replaced one back.
+    for (const { destination, previous } of moved.reverse()) {
+      rmSync(destination, { force: true });
+      if (previous) renameSync(previous, destination);
+    }
+    throw error;
+  } finally {
+    cleanup();
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,352 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createTwoFilesPatch } from "diff";
+import { execa } from "execa";
+import type { ParsedArgs } from "../args.js";
+import { readRecordedOptions } from "../deploy/project.js";
+import { extraRegions } from "../deploy/options.js";
+import { UserError } from "../errors.js";
+import { FEATURES, OPTIONAL_FEATURES } from "../features/index.js";
+import { GENERATOR } from "../meta.js";
+import { mergeFile, type FileMerge } from "../merge.js";
+import { GROUPS, optionFor, optionsFor, flagUsage, type DeployOptions, type ProjectOptions, type UpdateCommand } from "../options.js";
+import { planProject, type Plan, type PlannedFile } from "../plan.js";
+import { findRecorded } from "../recorded.js";
+import { resolve, type Given } from "../resolve.js";
+import type { Ui } from "../ui.js";
+import { applyChanges } from "../write.js";
+import type { CommandModule, CommandResult } from "./types.js";
+
+/**
+ * `add`, `remove` and `upgrade`: the project is rendered twice, for the options and version it
+ * records (the base) and for the new options with this version (theirs), and each file is merged
+ * three ways with the one on disk (src/merge.ts). Everything is written at once, or nothing.
+ */
+
+/** Names the package `upgrade` runs to re-render an older version (a tarball in the tests). */
+export const BASE_PACKAGE_ENV = "CREATE_FLY_FASTAPI_BASE_PACKAGE";
+
+export interface UpdateRequest {
+  command: UpdateCommand;
+  dir: string;
+  /** The recorded options and the raw table they were read from. */
+  recorded: ProjectOptions & DeployOptions;
+  recordedTable: Record<string, unknown>;
+  recordedVersion: string;
+  options: ProjectOptions;
+  /** The features this run turns on or off. */
+  added: string[];
+  removed: string[];
+  dryRun: boolean;
+  notes: string[];
+}
+
+const optionalIds = OPTIONAL_FEATURES.map((f) => f.id);
+
+function checkApplicable(command: UpdateCommand, args: ParsedArgs): void {
+  const usable = `${command} takes ${optionsFor(command)
+    .filter((o) => o.key !== "directory")
+    .map((o) => flagUsage(o).split(",")[0]!.replace(/ <.*/, ""))
+    .join(", ")}`;
+  const { features, ...given } = args.given;
+  const keys = [...Object.keys(given), ...Object.keys(features ?? {}), ...Object.keys(args.deploy)];
+  for (const key of keys) {
+    const decl = optionFor(key);
+    if (!decl.commands.includes(command)) throw new UserError(`--${decl.flag} does not apply to ${command}`, usable, "not_for_this_command");
+  }
+  for (const flag of args.flags) {
+    if (!optionFor(flag).commands.includes(command)) throw new UserError(`--${flag} does not apply to ${command}`, usable, "not_for_this_command");
+  }
+}
+
+/** Uncommitted changes in the project's git work tree: an update would mix with them. */
+async function uncommitted(dir: string): Promise<string[]> {
+  const inside = await execa("git", ["rev-parse", "--is-inside-work-tree"], { cwd: dir, reject: false }).catch(() => undefined);
+  if (inside?.stdout.trim() !== "true") return [];
+  const status = await execa("git", ["status", "--porcelain", "--", "."], { cwd: dir, reject: false });
+  return status.stdout.split("\n").filter(Boolean);
+}
+
+/** Why a feature that is on cannot be turned off cleanly, or undefined when it can. */
+function notRemovable(id: string, remaining: readonly string[]): string | undefined {
+  const dependent = FEATURES.find((f) => remaining.includes(f.id) && f.requires?.includes(id));
+  if (dependent) return `${dependent.id} requires it`;
+  const provisioning = Object.keys(FEATURES.find((f) => f.id === id)?.contributes?.provisioning ?? {});
+  if (provisioning.length > 0) return `its deploy provisioned ${provisioning.join(", ")} on Fly, which removing the code would not undo`;
+  return undefined;
+}
+
+const on = (options: ProjectOptions) => optionalIds.filter((id) => options.features[id]);
+
+/** The features to turn on or off: named on the command line, else asked in a terminal. */
+async function chooseFeatures(command: "add" | "remove", named: string[], recorded: ProjectOptions, ui: Ui): Promise<string[]> {
+  if (named.length > 0) return named;
+  const current = on(recorded);
+  if (!ui.interactive) {
+    throw new UserError(`name the features to ${command}: ${GENERATOR.name} ${command} <feature...> [directory]`, `the features: ${optionalIds.join(", ")}`, "missing_option");
+  }
+  const decls = optionsFor("upgrade").filter((o) => o.group === "features");
+  if (command === "add") {
+    // Every feature, the ones already on ticked and said so; unticking one removes nothing.
+    const choices = decls.map((o) => (current.includes(o.key) ? { ...o, hint: `already on · ${o.hint ?? ""}` } : o));
+    const picked = (await ui.ask({ ...GROUPS.features, prompt: "Which features to add? (space toggles, enter confirms)", choices } as never, recorded.features, recorded as never)) as Record<string, boolean>;
+    return Object.keys(picked).filter((id) => picked[id] && !current.includes(id));
+  }
+  const choices = decls.filter((o) => current.includes(o.key));
+  if (choices.length === 0) throw new UserError("this project has no optional feature to remove", undefined, "nothing_to_remove");
+  const picked = (await ui.ask({ ...GROUPS.features, prompt: "Which features to remove? (space toggles, enter confirms)", choices } as never, {}, recorded as never)) as Record<string, boolean>;
+  return Object.keys(picked).filter((id) => picked[id]);
+}
+
+/** The new options of `upgrade`: the recorded ones, with the flags given laid over them. */
+async function upgradedOptions(recorded: ProjectOptions & DeployOptions, given: Partial<ProjectOptions>): Promise<ProjectOptions> {
+  const { features, ...flags } = given;
+  const base: Given = { ...recorded, ...flags, features: { ...recorded.features, ...features } };
+  // Another provider brings its own model and URL unless they are given too.
+  if (flags.provider && flags.provider !== recorded.provider) {
+    if (flags.model === undefined) delete base.model;
+    if (flags.baseUrl === undefined) delete base.baseUrl;
+  }
+  const decls = optionsFor("create", ["project"]).filter((o) => o.key !== "directory");
+  const resolved = await resolve(decls, base, { kind: "defaults" }, { command: "upgrade" });
+  return { ...(resolved as unknown as ProjectOptions), directory: recorded.directory };
+}
+
+export function updateCommand(command: UpdateCommand): CommandModule<UpdateRequest> {
+  return {
+    async resolve(args: ParsedArgs, ui: Ui): Promise<UpdateRequest> {
+      checkApplicable(command, args);
+      const dir = path.resolve(String(args.given.directory ?? "."));
+      ui.intro(`${GENERATOR.name} ${GENERATOR.version}: ${command}`);
+      if (!existsSync(path.join(dir, "pyproject.toml"))) {
+        throw new UserError(`${dir} has no pyproject.toml: ${command} works on a project ${GENERATOR.name} generated`, `pass the project's directory: ${GENERATOR.name} ${command} ${command === "upgrade" ? "" : "<feature...> "}<directory>`, "not_a_project");
+      }
+      const recorded = await readRecordedOptions(dir);
+      const recordedTable = findRecorded(readFileSync(path.join(dir, "pyproject.toml"), "utf8"))!;
+      const recordedVersion = String(recordedTable.version ?? GENERATOR.version);
+      const notes: string[] = [];
+      let options: ProjectOptions = { ...recorded, features: { ...recorded.features } };
+      let added: string[] = [];
+      let removed: string[] = [];
+      if (command === "upgrade") {
+        options = await upgradedOptions(recorded, args.given);
+      } else {
+        const chosen = await chooseFeatures(command, args.features, recorded, ui);
+        const current = on(recorded);
+        if (command === "add") {
+          for (const id of chosen.filter((id) => current.includes(id))) notes.push(`${id} is already on`);
+          added = chosen.filter((id) => !current.includes(id));
+          for (const id of added) options.features[id] = true;
+        } else {
+          for (const id of chosen.filter((id) => !current.includes(id))) notes.push(`${id} is not on`);
+          removed = chosen.filter((id) => current.includes(id));
+          const remaining = current.filter((id) => !removed.includes(id));
+          const refused = removed.flatMap((id) => {
+            const why = notRemovable(id, remaining);
+            return why ? [`${id} (${why})`] : [];
+          });
+          if (refused.length > 0) {
+            throw new UserError(`cannot remove cleanly: ${refused.join("; ")}`, "remove what depends on it in the same step, or keep it", "not_removable");
+          }
+          for (const id of removed) options.features[id] = false;
+        }
+      }
+      // upgrade's feature flags turn features on and off too.
+      added = optionalIds.filter((id) => options.features[id] && !recorded.features[id]);
+      removed = optionalIds.filter((id) => !options.features[id] && recorded.features[id]);
+      const dryRun = args.flags.has("dry-run");
+      if (!dryRun && !args.flags.has("force")) {
+        const changes = await uncommitted(dir);
+        if (changes.length > 0) {
+          throw new UserError(
+            `${dir} has uncommitted changes (${changes.length} file${changes.length === 1 ? "" : "s"}, e.g. ${changes[0]!.slice(3)}): ${command} would mix its changes with them`,
+            "commit or stash them first, or pass --force",
+            "uncommitted_changes",
+          );
+        }
+      }
+      return { command, dir, recorded, recordedTable, recordedVersion, options, added, removed, dryRun, notes };
+    },
+
+    async run(request: UpdateRequest, ui: Ui): Promise<CommandResult> {
+      return runUpdate(request, ui);
+    },
+  };
+}
+
+/** The files a plan writes, by path. */
+const byPath = (files: readonly PlannedFile[]) => new Map(files.map((f) => [f.path, f.content]));
+
+/** The recorded table as the flags of `create` (what an older version understands: only what it recorded). */
+function recordedArgv(table: Record<string, unknown>): string[] {
+  const argv: string[] = [];
+  for (const [key, value] of Object.entries(table)) {
+    if (key === "version") continue;
+    if (typeof value === "boolean") argv.push(value ? `--${key}` : `--no-${key}`);
+    else if (Array.isArray(value)) {
+      if (value.length > 0) argv.push(`--${key}`, value.map(String).join(","));
+    } else if (value && typeof value === "object") {
+      for (const [id, enabled] of Object.entries(value)) argv.push(enabled ? `--${id}` : `--no-${id}`);
+    } else argv.push(`--${key}`, String(value));
+  }
+  return argv;
+}
+
+interface Base {
+  files: Map<string, string>;
+  /** Rendered by the version the project records; false: by this one, for lack of it. */
+  precise: boolean;
+  source: string;
+}
+
+/** The files the recorded version wrote for the recorded options. */
+async function renderBase(request: UpdateRequest, current: Plan, ui: Ui): Promise<Base> {
+  const spec = process.env[BASE_PACKAGE_ENV] || `${GENERATOR.name}@${request.recordedVersion}`;
+  if (request.recordedVersion === GENERATOR.version && !process.env[BASE_PACKAGE_ENV]) {
+    return { files: byPath(current.files), precise: true, source: `${GENERATOR.name} ${GENERATOR.version} (this one)` };
+  }
+  const progress = ui.step(`Rendering the project as ${GENERATOR.name} ${request.recordedVersion} wrote it`);
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "cff-base-"));
+  try {
+    const argv = [path.basename(request.dir), ...recordedArgv(request.recordedTable), "--yes", "--dry-run", "--json", "--plan-content"];
+    const result = await execa("npm", ["exec", "--yes", `--package=${spec}`, "--", GENERATOR.name, ...argv], { cwd: scratch, reject: false, timeout: 180_000, env: { ...process.env, CI: "true" } });
+    const document = JSON.parse(result.stdout || "{}") as { ok?: boolean; files?: { path: string; content?: string }[] };
+    if (result.exitCode !== 0 || !document.ok || !document.files?.every((f) => typeof f.content === "string")) {
+      throw new Error(result.stderr.trim().split("\n").pop() || "no plan with file contents");
+    }
+    progress.done(`rendered by ${spec}`);
+    return { files: new Map(document.files.map((f) => [f.path, f.content!])), precise: true, source: spec };
+  } catch (error) {
+    const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    progress.fail(`${spec} is unavailable (${why}); merging against this version's rendering of the recorded options, which is less precise`);
+    return { files: byPath(current.files), precise: false, source: `${GENERATOR.name} ${GENERATOR.version} (in place of ${request.recordedVersion})` };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+const plan = (options: ProjectOptions & Partial<DeployOptions>, dir: string) =>
+  planProject({ ...options, directory: path.basename(dir) }, { regions: extraRegions(options.regions ?? "", options.region), org: options.org });
+
+/** What a file's action reads as in the summary. */
+const SAYS: Record<FileMerge["action"], string> = {
+  added: "added",
+  updated: "updated (you had not changed it)",
+  merged: "merged with your changes",
+  conflict: "CONFLICT: both changed the same lines; resolve the markers",
+  kept: "kept as you have it",
+  removed: "removed (you had not changed it)",
+  "kept-changed": "no longer generated, kept because you changed it",
+  restored: "restored: you had deleted it, and the new version changes it",
+  "stays-deleted": "stays deleted",
+};
+
+async function runUpdate(request: UpdateRequest, ui: Ui): Promise<CommandResult> {
+  const { dir, command } = request;
+  const recordedPlan = plan(request.recorded, dir);
+  const newPlan = plan({ ...request.recorded, ...request.options }, dir);
+  const base = await renderBase(request, recordedPlan, ui);
+  const theirs = byPath(newPlan.files);
+  const labels = { ours: "yours", base: `generated by ${request.recordedVersion}`, theirs: `generated by ${GENERATOR.version}` };
+  const paths = [...new Set([...base.files.keys(), ...theirs.keys()])].sort();
+  const merges: FileMerge[] = [];
+  for (const file of paths) {
+    const onDisk = path.join(dir, file);
+    const ours = existsSync(onDisk) ? readFileSync(onDisk, "utf8") : undefined;
+    const merge = await mergeFile(file, base.files.get(file), ours, theirs.get(file), labels);
+    // A file absent from the base and the new rendering alike is not this run's business.
+    if (!(merge.before === undefined && merge.after === undefined && !base.files.has(file))) merges.push(merge);
+  }
+  const changed = merges.filter((m) => m.before !== m.after);
+  const conflicts = merges.filter((m) => m.action === "conflict").map((m) => m.path);
+  const listed = merges.filter((m) => m.action !== "kept" && !(m.action === "stays-deleted" && m.after === undefined && base.files.get(m.path) === theirs.get(m.path)));
+
+  // What the next deploy does that the last one did not.
+  const newSecrets = newPlan.deploy.secrets.filter((s) => !recordedPlan.deploy.secrets.includes(s));
+  const newProvisioning = newPlan.deploy.provisioning.filter((p) => !recordedPlan.deploy.provisioning.some((q) => JSON.stringify(q) === JSON.stringify(p)));
+  const goneSecrets = recordedPlan.deploy.secrets.filter((s) => !newPlan.deploy.secrets.includes(s));
+  const deployNotes = [
+    ...(newSecrets.length ? [`the next deploy sets the new secret${newSecrets.length > 1 ? "s" : ""} ${newSecrets.join(", ")} on Fly`] : []),
+    ...newProvisioning.map((p) => `the next deploy provisions: ${JSON.stringify(p)}`),
+    ...(goneSecrets.length ? [`${goneSecrets.join(", ")} stay${goneSecrets.length > 1 ? "" : "s"} set on Fly: fly secrets unset ${goneSecrets.join(" ")}`] : []),
+  ];
+
+  const summary = [
+    ...request.notes,
+    ...(request.added.length ? [`turns on: ${request.added.join(", ")}`] : []),
+    ...(request.removed.length ? [`turns off: ${request.removed.join(", ")}`] : []),
+    ...(request.recordedVersion !== GENERATOR.version ? [`from ${GENERATOR.name} ${request.recordedVersion} to ${GENERATOR.version}`] : []),
+    `base: ${base.source}${base.precise ? "" : " (less precise: edits may show as both-changed)"}`,
+    ...listed.map((m) => `${m.path}: ${SAYS[m.action]}`),
+    ...(changed.length === 0 ? ["nothing to change"] : []),
+    ...(conflicts.length ? [`${conflicts.length} file${conflicts.length > 1 ? "s" : ""} with conflicts: ${conflicts.join(", ")}`] : []),
+    ...deployNotes,
+  ];
+  const document = (extra: Record<string, unknown>) => ({
+    ok: conflicts.length === 0,
+    command,
+    dryRun: request.dryRun,
+    directory: dir,
+    from: request.recordedVersion,
+    to: GENERATOR.version,
+    base: { source: base.source, precise: base.precise },
+    added: request.added,
+    removed: request.removed,
+    options: request.options,
+    files: merges.map((m) => ({ path: m.path, action: m.action, changed: m.before !== m.after })),
+    conflicts,
+    deploy: { newSecrets, newProvisioning, staleSecrets: goneSecrets },
+    ...(conflicts.length ? { error: { code: "merge_conflicts", message: `conflicts in ${conflicts.join(", ")}`, hint: "resolve the conflict markers, then commit" } } : {}),
+    ...extra,
+  });
+  const diffs = changed.map((m) =>
+    createTwoFilesPatch(m.before === undefined ? "/dev/null" : `a/${m.path}`, m.after === undefined ? "/dev/null" : `b/${m.path}`, m.before ?? "", m.after ?? ""),
+  );
+  const exitCode = conflicts.length > 0 ? 1 : 0;
+
+  if (request.dryRun) {
+    return {
+      document: document({ diff: diffs.join("") }),
+      exitCode,
+      show(ui) {
+        for (const patch of diffs) ui.info(patch.trimEnd());
+        for (const line of summary) ui.info(line);
+        ui.info("dry run: nothing was written");
+      },
+    };
+  }
+
+  if (changed.length > 0) {
+    const writing = ui.step(`Writing ${changed.length} file${changed.length > 1 ? "s" : ""}`);
+    try {
+      await applyChanges(dir, changed.map((m) => ({ path: m.path, content: m.after })));
+    } catch (error) {
+      writing.fail("nothing was changed");
+      throw error;
+    }
+    writing.done(`${command}: ${changed.length} file${changed.length > 1 ? "s" : ""} changed in ${dir}`);
+  }
+
+  // The lock follows pyproject.toml when uv is there; a pip project has no lock to refresh.
+  const steps: { step: string; status: "done" | "skipped" | "failed"; note: string }[] = [];
+  if (changed.some((m) => m.path === "pyproject.toml")) {
+    if (request.options.pythonTool !== "uv") steps.push({ step: "lock", status: "skipped", note: "a pip project has no lock file; reinstall with pip install -e ." });
+    else {
+      const progress = ui.step("Refreshing uv.lock");
+      const locked = await execa("uv", ["lock"], { cwd: dir, reject: false, all: true }).catch(() => undefined);
+      const status = locked === undefined ? "skipped" : locked.exitCode === 0 ? "done" : "failed";
+      const note = status === "done" ? "uv lock" : status === "skipped" ? "uv is not on PATH: run uv lock" : `uv lock failed: ${String(locked?.all ?? "").trim().split("\n").pop()}`;
+      (status === "failed" ? progress.fail : progress.done)(note);
+      steps.push({ step: "lock", status, note });
+    }
+  }
+  return {
+    document: document({ steps }),
+    exitCode,
+    show(ui) {
+      ui.note(command === "upgrade" ? "Upgrade" : command === "add" ? "Added" : "Removed", summary);
+      if (conflicts.length === 0) ui.outro("Done: review with git diff, then commit");
+    },
+  };
+}
