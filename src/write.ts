@@ -166,10 +166,9 @@ export async function applyChanges(dir: string, changes: readonly FileChange[]):
       mkdirSync(path.dirname(path.join(fresh, change.path)), { recursive: true });
       writeFileSync(path.join(fresh, change.path), change.content, { mode: 0o644 });
     }
-    // The tests' hook for a Ctrl-C while staged: names a file to create, then waits for the signal.
-    const pauseFile = process.env.CREATE_FLY_FASTAPI_TEST_STAGED;
-    if (pauseFile) {
-      writeFileSync(pauseFile, staging);
+    // The tests' hook for a Ctrl-C while staged: says so on stderr, then waits for the signal.
+    if (process.env.CREATE_FLY_FASTAPI_TEST_PAUSE_STAGED) {
+      process.stderr.write(`test hook: staged in ${staging}\n`);
       await new Promise((resolve) => setTimeout(resolve, 30_000));
     }
     // A Ctrl-C that arrived during the writes is handled here, before anything is moved.
