@@ -1,3 +1,4 @@
+import { FEATURES } from "./features/index.js";
 import { GENERATOR } from "./meta.js";
 import { flagUsage, optionsFor, type Command, type Option, type Scope } from "./options.js";
 
@@ -65,6 +66,12 @@ const PURPOSE: Record<Command, string> = {
 /** The features `add` and `remove` name: the optional ones. */
 const featureList = () => optionsFor("upgrade").filter((o) => o.group === "features").map((o) => o.flag).join(", ");
 
+/** Which features `remove` refuses, and why. */
+const NOT_REMOVABLE = [
+  "Not removable cleanly, so refused: a feature another one that stays requires, and one whose",
+  `deploy provisions something on Fly (${FEATURES.filter((f) => Object.keys(f.contributes?.provisioning ?? {}).length > 0).map((f) => f.id).join(", ") || "none in this version"}), which removing its code would not undo.`,
+];
+
 const UPDATE_NOTES = [
   "Each file is merged three ways: what this generator wrote for the recorded options (the base), the",
   "file on disk, and the new rendering. A file only the generator changed is replaced, one only you",
@@ -85,6 +92,7 @@ export function helpText(command: Command = "create"): string {
     ...USAGE[command].map((usage) => `  ${usage}`),
   ];
   for (const scope of ["project", "deploy", "run"] as const) {
+    if (!rows.some((r) => r.scope === scope)) continue;
     lines.push("", `${SECTIONS[command][scope]}:`);
     for (const row of rows.filter((r) => r.scope === scope)) {
       lines.push(`  ${pad(row.flag)}${row.description}${row.default ? ` (default: ${row.default})` : ""}`);
@@ -105,7 +113,9 @@ export function helpText(command: Command = "create"): string {
       `  npx ${GENERATOR.name} deploy my-api`,
     );
   } else if (command !== "deploy") {
-    lines.push("", ...UPDATE_NOTES, "", `Features: ${featureList()}`, "", "Examples:");
+    lines.push("", ...UPDATE_NOTES, "", `Features: ${featureList()}`);
+    if (command === "remove") lines.push(...NOT_REMOVABLE);
+    lines.push("", "Examples:");
     if (command === "add") lines.push(`  npx ${GENERATOR.name} add mcp my-api`, `  npx ${GENERATOR.name} add gateway ratelimit --dry-run`);
     if (command === "remove") lines.push(`  npx ${GENERATOR.name} remove mcp my-api --yes`);
     if (command === "upgrade") lines.push(`  npx ${GENERATOR.name}@latest upgrade my-api --dry-run`, `  npx ${GENERATOR.name}@latest upgrade my-api --provider groq --yes --json`);
@@ -182,7 +192,7 @@ export function optionsReference(): string {
     }
     lines.pop();
   }
-  lines.push("", ...UPDATE_NOTES, "", `Features \`add\` and \`remove\` take: ${featureList()}.`, "", "See [update.md](update.md).");
+  lines.push("", ...UPDATE_NOTES, "", `Features \`add\` and \`remove\` take: ${featureList()}.`, ...NOT_REMOVABLE, "", "See [update.md](update.md).");
   lines.push(
     "",
     "## Output",

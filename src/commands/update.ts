@@ -10,7 +10,7 @@ import { UserError } from "../errors.js";
 import { FEATURES, OPTIONAL_FEATURES } from "../features/index.js";
 import { GENERATOR } from "../meta.js";
 import { mergeFile, type FileMerge } from "../merge.js";
-import { GROUPS, optionFor, optionsFor, flagUsage, type DeployOptions, type ProjectOptions, type UpdateCommand } from "../options.js";
+import { GROUPS, optionFor, optionsFor, flagUsage, type DeployOptions, type Option, type ProjectOptions, type UpdateCommand } from "../options.js";
 import { planProject, type Plan, type PlannedFile } from "../plan.js";
 import { findRecorded } from "../recorded.js";
 import { resolve, type Given } from "../resolve.js";
@@ -41,6 +41,8 @@ export interface UpdateRequest {
   dryRun: boolean;
   notes: string[];
 }
+
+type FeatureOption = Extract<Option, { type: "boolean" }>;
 
 const optionalIds = OPTIONAL_FEATURES.map((f) => f.id);
 
@@ -86,16 +88,18 @@ async function chooseFeatures(command: "add" | "remove", named: string[], record
   if (!ui.interactive) {
     throw new UserError(`name the features to ${command}: ${GENERATOR.name} ${command} <feature...> [directory]`, `the features: ${optionalIds.join(", ")}`, "missing_option");
   }
-  const decls = optionsFor("upgrade").filter((o) => o.group === "features");
+  const decls = optionsFor("upgrade").filter((o): o is FeatureOption => o.group === "features" && o.type === "boolean");
+  const ask = async (prompt: string, choices: FeatureOption[], initial: Record<string, boolean>) =>
+    (await ui.ask({ ...GROUPS.features, prompt, choices }, initial, recorded)) as Record<string, boolean>;
   if (command === "add") {
     // Every feature, the ones already on ticked and said so; unticking one removes nothing.
     const choices = decls.map((o) => (current.includes(o.key) ? { ...o, hint: `already on · ${o.hint ?? ""}` } : o));
-    const picked = (await ui.ask({ ...GROUPS.features, prompt: "Which features to add? (space toggles, enter confirms)", choices } as never, recorded.features, recorded as never)) as Record<string, boolean>;
+    const picked = await ask("Which features to add? (space toggles, enter confirms)", choices, recorded.features);
     return Object.keys(picked).filter((id) => picked[id] && !current.includes(id));
   }
   const choices = decls.filter((o) => current.includes(o.key));
   if (choices.length === 0) throw new UserError("this project has no optional feature to remove", undefined, "nothing_to_remove");
-  const picked = (await ui.ask({ ...GROUPS.features, prompt: "Which features to remove? (space toggles, enter confirms)", choices } as never, {}, recorded as never)) as Record<string, boolean>;
+  const picked = await ask("Which features to remove? (space toggles, enter confirms)", choices, {});
   return Object.keys(picked).filter((id) => picked[id]);
 }
 
@@ -119,6 +123,9 @@ export function updateCommand(command: UpdateCommand): CommandModule<UpdateReque
       checkApplicable(command, args);
       const dir = path.resolve(String(args.given.directory ?? "."));
       ui.intro(`${GENERATOR.name} ${GENERATOR.version}: ${command}`);
+      if (!existsSync(dir) && command !== "upgrade" && args.given.directory !== undefined && args.features.length === 0) {
+        throw new UserError(`"${args.given.directory}" is neither a feature nor a directory`, `the features: ${optionalIds.join(", ")}`, "unknown_feature");
+      }
       if (!existsSync(path.join(dir, "pyproject.toml"))) {
         throw new UserError(`${dir} has no pyproject.toml: ${command} works on a project ${GENERATOR.name} generated`, `pass the project's directory: ${GENERATOR.name} ${command} ${command === "upgrade" ? "" : "<feature...> "}<directory>`, "not_a_project");
       }
@@ -141,20 +148,19 @@ export function updateCommand(command: UpdateCommand): CommandModule<UpdateReque
         } else {
           for (const id of chosen.filter((id) => !current.includes(id))) notes.push(`${id} is not on`);
           removed = chosen.filter((id) => current.includes(id));
-          const remaining = current.filter((id) => !removed.includes(id));
-          const refused = removed.flatMap((id) => {
-            const why = notRemovable(id, remaining);
-            return why ? [`${id} (${why})`] : [];
-          });
-          if (refused.length > 0) {
-            throw new UserError(`cannot remove cleanly: ${refused.join("; ")}`, "remove what depends on it in the same step, or keep it", "not_removable");
-          }
           for (const id of removed) options.features[id] = false;
         }
       }
       // upgrade's feature flags turn features on and off too.
       added = optionalIds.filter((id) => options.features[id] && !recorded.features[id]);
       removed = optionalIds.filter((id) => !options.features[id] && recorded.features[id]);
+      const refused = removed.flatMap((id) => {
+        const why = notRemovable(id, on(options));
+        return why ? [`${id} (${why})`] : [];
+      });
+      if (refused.length > 0) {
+        throw new UserError(`cannot remove cleanly: ${refused.join("; ")}`, "remove what requires it in the same step, or keep it", "not_removable");
+      }
       const dryRun = args.flags.has("dry-run");
       if (!dryRun && !args.flags.has("force")) {
         const changes = await uncommitted(dir);
@@ -304,6 +310,10 @@ async function runUpdate(request: UpdateRequest, ui: Ui): Promise<CommandResult>
     createTwoFilesPatch(m.before === undefined ? "/dev/null" : `a/${m.path}`, m.after === undefined ? "/dev/null" : `b/${m.path}`, m.before ?? "", m.after ?? ""),
   );
   const exitCode = conflicts.length > 0 ? 1 : 0;
+  // Shown after the summary, as the last line on stderr.
+  const conflictError = conflicts.length
+    ? new UserError(`conflicts in ${conflicts.join(", ")}`, "resolve the conflict markers (<<<<<<< yours ... >>>>>>>) in those files, then commit", "merge_conflicts")
+    : undefined;
 
   if (request.dryRun) {
     return {
@@ -335,7 +345,8 @@ async function runUpdate(request: UpdateRequest, ui: Ui): Promise<CommandResult>
     else {
       const progress = ui.step("Refreshing uv.lock");
       const locked = await execa("uv", ["lock"], { cwd: dir, reject: false, all: true }).catch(() => undefined);
-      const status = locked === undefined ? "skipped" : locked.exitCode === 0 ? "done" : "failed";
+      // No exit code: uv could not be started (not on PATH).
+      const status = locked?.exitCode === undefined ? "skipped" : locked.exitCode === 0 ? "done" : "failed";
       const note = status === "done" ? "uv lock" : status === "skipped" ? "uv is not on PATH: run uv lock" : `uv lock failed: ${String(locked?.all ?? "").trim().split("\n").pop()}`;
       (status === "failed" ? progress.fail : progress.done)(note);
       steps.push({ step: "lock", status, note });
@@ -344,6 +355,7 @@ async function runUpdate(request: UpdateRequest, ui: Ui): Promise<CommandResult>
   return {
     document: document({ steps }),
     exitCode,
+    ...(conflictError ? { error: conflictError } : {}),
     show(ui) {
       ui.note(command === "upgrade" ? "Upgrade" : command === "add" ? "Added" : "Removed", summary);
       if (conflicts.length === 0) ui.outro("Done: review with git diff, then commit");
