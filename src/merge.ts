@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import { applyPatch, structuredPatch } from "diff";
 import { execa } from "execa";
 import { diff3Merge as diff3MergeRegions, merge as diff3Merge } from "node-diff3";
 import { parse, stringify } from "smol-toml";
@@ -71,6 +72,11 @@ export async function mergeText(base: string, ours: string, theirs: string, labe
       await rm(dir, { recursive: true, force: true });
     }
   }
+  return diff3Text(base, ours, theirs, labels, union);
+}
+
+/** The same merge without git, by node-diff3 (no native code, the diff3 algorithm git's is based on). */
+export function diff3Text(base: string, ours: string, theirs: string, labels: Labels, union = false): { text: string; conflict: boolean } {
   if (union) {
     const regions = diff3MergeRegions(ours, base, theirs, { stringSeparator: "\n" });
     return { text: regions.flatMap((r) => (r.ok ? r.ok : [...r.conflict!.a, ...r.conflict!.b])).join("\n"), conflict: false };
@@ -142,18 +148,56 @@ export async function mergeToml(base: string, ours: string, theirs: string, labe
     return mergeText(base, ours, theirs, labels);
   }
   const merged = mergeValue(...parsed) as Toml;
-  // The line merge, then the one keeping both sides of each conflict (two additions at the end of
-  // the same list): the first that reads as the merged structure.
-  for (const union of [false, true]) {
-    const lines = await mergeText(base, ours, theirs, labels, union);
+  // Texts that keep the owner's layout, tried in turn; the first that reads as the merged
+  // structure is written: the line merge; the one keeping both sides of each conflict (two
+  // additions at the end of one list); the new rendering's changes as a patch applied with a
+  // little fuzz (an addition next to a line the owner changed).
+  const candidates = [
+    async () => mergeText(base, ours, theirs, labels),
+    async () => mergeText(base, ours, theirs, labels, true),
+    async () => {
+      const patched = applyPatch(ours, structuredPatch("a", "b", base, theirs, "", "", { context: 1 }));
+      return { text: patched === false ? "" : patched, conflict: patched === false };
+    },
+    async () => ({ text: insertListItems(ours, parsed[1], merged), conflict: false }),
+  ];
+  for (const candidate of candidates) {
+    const lines = await candidate();
     if (lines.conflict) continue;
     try {
       if (same(parse(lines.text), merged)) return lines;
     } catch {
-      // That merge made a document that does not parse: try the next.
+      // That text does not parse: try the next.
     }
   }
   return { text: stringify(merged) + "\n", conflict: false };
+}
+
+/** Every list of strings of `merged` that is the owner's list plus new items, by its path. */
+function addedItems(ours: unknown, merged: unknown, found: { list: string[]; added: string[] }[] = []) {
+  if (isTable(ours) && isTable(merged)) for (const key of Object.keys(merged)) addedItems(ours[key], merged[key], found);
+  else if (stringList(ours) && stringList(merged)) {
+    const added = merged.filter((item) => !ours.includes(item));
+    if (added.length > 0 && ours.every((item) => merged.includes(item))) found.push({ list: merged, added });
+  }
+  return found;
+}
+
+/**
+ * The owner's text with the new items of its one-per-line string lists (dependencies) inserted
+ * after the item they follow, in that line's indentation: an addition next to a pin the owner changed.
+ */
+function insertListItems(ours: string, oursData: Toml, merged: Toml): string {
+  const lines = ours.split("\n");
+  for (const { list, added } of addedItems(oursData, merged)) {
+    for (const item of added) {
+      const previous = list[list.indexOf(item) - 1];
+      const at = previous === undefined ? -1 : lines.findIndex((line) => line.trim() === `${JSON.stringify(previous)},`);
+      if (at < 0) return ours;
+      lines.splice(at + 1, 0, `${/^\s*/.exec(lines[at]!)![0]}${JSON.stringify(item)},`);
+    }
+  }
+  return lines.join("\n");
 }
 
 const envKey = (line: string) => /^\s*([A-Za-z_][A-Za-z0-9_]*)=/.exec(line)?.[1];
