@@ -176,8 +176,10 @@ export async function applyChanges(dir: string, changes: readonly FileChange[]):
     // The moves are synchronous: no signal handler runs between two of them.
     for (const change of changes) {
       const destination = path.join(dir, change.path);
-      const exists = statOrUndefined(destination, true) !== undefined;
-      const aside = exists ? path.join(previous, change.path) : undefined;
+      const existing = statOrUndefined(destination, true);
+      const aside = existing ? path.join(previous, change.path) : undefined;
+      // A file replaced keeps its mode (a script its owner made executable).
+      if (existing && change.content !== undefined) chmodSync(path.join(fresh, change.path), existing.mode & 0o7777);
       if (aside) {
         mkdirSync(path.dirname(aside), { recursive: true });
         renameSync(destination, aside);
