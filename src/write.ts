@@ -158,6 +158,8 @@ export async function applyChanges(dir: string, changes: readonly FileChange[]):
     process.exit(signal === "SIGINT" ? 130 : 143);
   }
   const moved: { destination: string; previous: string | undefined }[] = [];
+  // Folders made in the project for new files: removed again if the change is undone.
+  const madeFolders: string[] = [];
   try {
     const fresh = path.join(staging, "new");
     const previous = path.join(staging, "previous");
@@ -186,7 +188,8 @@ export async function applyChanges(dir: string, changes: readonly FileChange[]):
       }
       moved.push({ destination, previous: aside });
       if (change.content !== undefined) {
-        mkdirSync(path.dirname(destination), { recursive: true });
+        const made = mkdirSync(path.dirname(destination), { recursive: true });
+        if (made) madeFolders.push(made);
         renameSync(path.join(fresh, change.path), destination);
       }
     }
@@ -196,6 +199,7 @@ export async function applyChanges(dir: string, changes: readonly FileChange[]):
       rmSync(destination, { force: true });
       if (previous) renameSync(previous, destination);
     }
+    for (const folder of madeFolders.reverse()) rmSync(folder, { recursive: true, force: true });
     throw error;
   } finally {
     cleanup();

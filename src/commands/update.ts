@@ -39,6 +39,8 @@ export interface UpdateRequest {
   added: string[];
   removed: string[];
   dryRun: boolean;
+  /** --yes: write without asking first in a terminal. */
+  yes: boolean;
   notes: string[];
 }
 
@@ -172,7 +174,7 @@ export function updateCommand(command: UpdateCommand): CommandModule<UpdateReque
           );
         }
       }
-      return { command, dir, recorded, recordedTable, recordedVersion, options, added, removed, dryRun, notes };
+      return { command, dir, recorded, recordedTable, recordedVersion, options, added, removed, dryRun, yes: args.flags.has("yes"), notes };
     },
 
     async run(request: UpdateRequest, ui: Ui): Promise<CommandResult> {
@@ -325,6 +327,14 @@ async function runUpdate(request: UpdateRequest, ui: Ui): Promise<CommandResult>
         ui.info("dry run: nothing was written");
       },
     };
+  }
+
+  // In a terminal, the person sees what would change before anything is written.
+  if (changed.length > 0 && ui.interactive && !request.yes) {
+    ui.note("Changes", summary);
+    if (!(await ui.confirm(`Write ${changed.length} file${changed.length > 1 ? "s" : ""}${conflicts.length ? `, ${conflicts.length} with conflict markers` : ""}?`))) {
+      return { document: document({ written: false }), exitCode: 0, show: (ui) => ui.outro("Nothing was written") };
+    }
   }
 
   if (changed.length > 0) {

@@ -252,3 +252,38 @@ describe("add and upgrade keep the owner's edits", () => {
     expect(recorded.version).toBe("0.1.1");
   }, 600_000);
 });
+
+describe("add in a terminal", () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), "cff-update-tty-"));
+    const created = await runCli(["tty-api", "--yes", "--no-install", "--no-git"], { cwd: root });
+    expect(created.exitCode, created.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    if (root) await fs.remove(root);
+  });
+
+  it("asks which features, shows the ones already on as such, and asks before writing", async () => {
+    const DOWN = "\x1b[B";
+    const script = {
+      argv: ["node", BIN, "add"],
+      cwd: path.join(root, "tty-api"),
+      timeout: 60,
+      steps: [
+        // ui, github-actions, gateway, tools, mcp: mcp is the fifth.
+        ["Which features to add", `${DOWN.repeat(4)} \r`],
+        ["Write \\d+ files\\?", "\r"],
+        ["Done: review with git diff", ""],
+      ],
+    };
+    const driven = await execa("python3", [path.join(REPO_ROOT, "test/support/pty_drive.py"), JSON.stringify(script)], { env: toolEnv() });
+    const run = JSON.parse(driven.stdout) as { exit: number; output: string; unmatched: string[] };
+    expect(run.unmatched, run.output).toEqual([]);
+    expect(run.exit).toBe(0);
+    expect(run.output).toMatch(/already on/);
+    expect(run.output).toContain("app/routes/mcp.py: added");
+    const recorded = (parse(await read(path.join(root, "tty-api"), "pyproject.toml")) as { tool: Record<string, { features: Record<string, boolean> }> }).tool["create-fly-fastapi"]!;
+    expect(recorded.features.mcp).toBe(true);
+  }, 120_000);
+});
