@@ -198,12 +198,12 @@ describe("add and upgrade keep the owner's edits", () => {
       expect(await read(dir, file), file).not.toContain("<<<<<<<");
     }
     expect(await read(dir, "README.md")).toContain(OWNER_README);
-    // Back to the project before the conflict, for the upgrade.
-    await git(dir, ["reset", "--quiet", "--hard"]);
+    // Back to the project before the conflicting edit, for the upgrade.
+    await git(dir, ["reset", "--quiet", "--hard", "HEAD~1"]);
     await git(dir, ["clean", "--quiet", "-d", "--force"]);
   });
 
-  it("upgrade to a newer generator: its fix and the owner's edit of the same file both survive", async () => {
+  it("upgrade to a newer generator, turning the gateway on in the same step: its fix and the owner's edit of the same file both survive", async () => {
     // This version, packed as npm publishes it: what the newer one re-renders the base with.
     const packed = await execa("npm", ["pack", "--silent", "--pack-destination", root], { cwd: REPO_ROOT });
     const current = path.join(root, packed.stdout.trim().split("\n").pop()!);
@@ -216,6 +216,9 @@ describe("add and upgrade keep the owner's edits", () => {
     const chatTemplate = path.join(next, "templates/core/app/routes/chat.py");
     const fixed = '"""The whole answer as one JSON document. Provider failures become HTTP errors (ERROR_RESPONSES)."""';
     await fs.writeFile(chatTemplate, (await fs.readFile(chatTemplate, "utf8")).replace('"""The whole answer as one JSON document. Provider failures become HTTP errors."""', fixed));
+    // The fix's own test, as the generator's change would carry it.
+    const toolsTest = path.join(next, "templates/tools/tests/test_tools.py");
+    await fs.writeFile(toolsTest, (await fs.readFile(toolsTest, "utf8")).replace("Provider failures become HTTP errors.", "Provider failures become HTTP errors (ERROR_RESPONSES)."));
     await execa("node", ["scripts/build.mjs"], { cwd: next });
     const nextPacked = await execa("npm", ["pack", "--silent", "--pack-destination", root], { cwd: next });
     const nextTarball = path.join(root, nextPacked.stdout.trim().split("\n").pop()!);
@@ -237,10 +240,10 @@ describe("add and upgrade keep the owner's edits", () => {
 
     const before = await read(dir, "app/routes/chat.py");
     expect(before).not.toContain(fixed);
-    const result = await upgrade(["--json"], current);
+    const result = await upgrade(["--gateway", "--json"], current);
     expect(result.exitCode, result.stderr).toBe(0);
     const doc = JSON.parse(result.stdout);
-    expect(doc).toMatchObject({ ok: true, from: "0.1.0", to: "0.1.1", base: { precise: true }, conflicts: [] });
+    expect(doc).toMatchObject({ ok: true, from: "0.1.0", to: "0.1.1", base: { precise: true }, conflicts: [], added: ["gateway"] });
     expect(doc.files).toContainEqual({ path: "app/routes/chat.py", action: "merged", changed: true });
     const chat = await read(dir, "app/routes/chat.py");
     expect(chat).toContain(fixed);
@@ -250,6 +253,21 @@ describe("add and upgrade keep the owner's edits", () => {
     expect(readme).toContain(OWNER_README);
     const recorded = (parse(await read(dir, "pyproject.toml")) as { tool: Record<string, { version: string }> }).tool["create-fly-fastapi"]!;
     expect(recorded.version).toBe("0.1.1");
+    expect(readme).toContain("(docs/gateway.md)");
+
+    // The upgraded project still lints, passes its tests, and its new gateway answers.
+    const check = await execa(path.join(dir, ".venv/bin/ruff"), ["check", "."], { cwd: dir, reject: false });
+    expect(check.stdout + check.stderr).toContain("All checks passed");
+    const pytest = await execa(path.join(dir, ".venv/bin/pytest"), ["-q", "-p", "no:cacheprovider"], { cwd: dir, reject: false, env: projectEnv({ CI: "true" }), extendEnv: false });
+    expect(pytest.exitCode, pytest.stdout.slice(-3000)).toBe(0);
+    const app = await serveProject(dir, {});
+    try {
+      const models = await fetch(`${app.origin}/v1/models`);
+      expect(models.status).toBe(200);
+      expect((await models.json()).object).toBe("list");
+    } finally {
+      await app.stop();
+    }
   }, 600_000);
 });
 
