@@ -48,8 +48,8 @@ describe("add and upgrade keep the owner's edits", () => {
   beforeAll(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), "cff-update-"));
     dir = path.join(root, "api");
-    // Created as most owners do, from the folder above (the README's re-create line names "api").
-    const created = await runCli(["api", "--yes", "--no-gateway", "--install", "--json"], { env, cwd: root });
+    // Created by its full path, which the README's re-create line repeats (and the merges must too).
+    const created = await runCli([dir, "--yes", "--no-gateway", "--install", "--json"], { env });
     if (created.exitCode !== 0) throw new Error(`create failed:\n${created.stderr}\n${created.stdout}`);
     expect(JSON.parse(created.stdout).steps.map((s: { status: string }) => s.status)).toEqual(["done", "done"]);
 
