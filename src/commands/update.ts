@@ -147,26 +147,18 @@ export function updateCommand(command: UpdateCommand, generator: Generator): Com
       const recordedVersion = String(recordedTable.version ?? GENERATOR.version);
       const notes: string[] = [];
       let options: ProjectOptions = { ...recorded, features: { ...recorded.features } };
-      let added: string[] = [];
-      let removed: string[] = [];
       if (command === "upgrade") {
         options = await upgradedOptions(recorded, args.given);
       } else {
-        const chosen = await chooseFeatures(command, args.features, recorded, ui);
         const current = on(recorded);
-        if (command === "add") {
-          for (const id of chosen.filter((id) => current.includes(id))) notes.push(`${id} is already on`);
-          added = chosen.filter((id) => !current.includes(id));
-          for (const id of added) options.features[id] = true;
-        } else {
-          for (const id of chosen.filter((id) => !current.includes(id))) notes.push(`${id} is not on`);
-          removed = chosen.filter((id) => current.includes(id));
-          for (const id of removed) options.features[id] = false;
+        for (const id of await chooseFeatures(command, args.features, recorded, ui)) {
+          if (current.includes(id) === (command === "add")) notes.push(`${id} is ${command === "add" ? "already" : "not"} on`);
+          options.features[id] = command === "add";
         }
       }
-      // upgrade's feature flags turn features on and off too.
-      added = optionalIds.filter((id) => options.features[id] && !recorded.features[id]);
-      removed = optionalIds.filter((id) => !options.features[id] && recorded.features[id]);
+      // What changes, whichever command (upgrade's feature flags turn features on and off too).
+      const added = optionalIds.filter((id) => options.features[id] && !recorded.features[id]);
+      const removed = optionalIds.filter((id) => !options.features[id] && recorded.features[id]);
       const refused = removed.flatMap((id) => {
         const why = notRemovable(id, on(options));
         return why ? [`${id} (${why})`] : [];

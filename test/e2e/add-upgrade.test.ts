@@ -304,4 +304,20 @@ describe("add in a terminal", () => {
     const recorded = (parse(await read(path.join(root, "tty-api"), "pyproject.toml")) as { tool: Record<string, { features: Record<string, boolean> }> }).tool["create-fly-fastapi"]!;
     expect(recorded.features.mcp).toBe(true);
   }, 120_000);
+
+  it("remove takes a feature off again: its files go, the record says so, an owner's file of it stays", async () => {
+    const dir = path.join(root, "tty-api");
+    await fs.appendFile(path.join(dir, "docs/mcp.md"), "\nOur MCP clients: Claude Desktop.\n");
+    const result = await runCli(["remove", "mcp", dir, "--json"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.removed).toEqual(["mcp"]);
+    expect(doc.files).toContainEqual({ path: "app/routes/mcp.py", action: "removed", changed: true });
+    expect(doc.files).toContainEqual({ path: "docs/mcp.md", action: "kept-changed", changed: false });
+    expect(await fs.pathExists(path.join(dir, "app/routes/mcp.py"))).toBe(false);
+    expect(await read(dir, "docs/mcp.md")).toContain("Our MCP clients");
+    expect(await read(dir, "app/main.py")).not.toContain("mcp");
+    const recorded = (parse(await read(dir, "pyproject.toml")) as { tool: Record<string, { features: Record<string, boolean> }> }).tool["create-fly-fastapi"]!;
+    expect(recorded.features.mcp).toBe(false);
+  });
 });
