@@ -157,7 +157,7 @@ export async function applyChanges(dir: string, changes: readonly FileChange[]):
     cleanup();
     process.exit(signal === "SIGINT" ? 130 : 143);
   }
-  const moved: { destination: string; previous: string | undefined }[] = [];
+  const moved: { destination: string; previous: string | undefined; placed: boolean }[] = [];
   // Folders made in the project for new files: removed again if the change is undone.
   const madeFolders: string[] = [];
   try {
@@ -186,17 +186,19 @@ export async function applyChanges(dir: string, changes: readonly FileChange[]):
         mkdirSync(path.dirname(aside), { recursive: true });
         renameSync(destination, aside);
       }
-      moved.push({ destination, previous: aside });
+      const move = { destination, previous: aside, placed: false };
+      moved.push(move);
       if (change.content !== undefined) {
         const made = mkdirSync(path.dirname(destination), { recursive: true });
         if (made) madeFolders.push(made);
         renameSync(path.join(fresh, change.path), destination);
+        move.placed = true;
       }
     }
   } catch (error) {
     // Back as it was: each moved file out again, each replaced one back.
-    for (const { destination, previous } of moved.reverse()) {
-      rmSync(destination, { force: true });
+    for (const { destination, previous, placed } of moved.reverse()) {
+      if (placed) rmSync(destination, { force: true });
       if (previous) renameSync(previous, destination);
     }
     for (const folder of madeFolders.reverse()) rmSync(folder, { recursive: true, force: true });
