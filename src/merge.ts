@@ -150,15 +150,18 @@ export async function mergeToml(base: string, ours: string, theirs: string, labe
   const merged = mergeValue(...parsed) as Toml;
   // Texts that keep the owner's layout, tried in turn; the first that reads as the merged
   // structure is written: the line merge; the one keeping both sides of each conflict (two
-  // additions at the end of one list); the new rendering's changes as a patch applied with a
-  // little fuzz (an addition next to a line the owner changed).
+  // additions at the end of one list); the new rendering's changes as a patch, with one line of
+  // context, then none (an addition next to a line the owner changed).
+  const patch = (context: number) => async () => {
+    const patched = applyPatch(ours, structuredPatch("a", "b", base, theirs, "", "", { context }));
+    return { text: patched === false ? "" : patched, conflict: patched === false };
+  };
   const candidates = [
     async () => mergeText(base, ours, theirs, labels),
     async () => mergeText(base, ours, theirs, labels, true),
-    async () => {
-      const patched = applyPatch(ours, structuredPatch("a", "b", base, theirs, "", "", { context: 1 }));
-      return { text: patched === false ? "" : patched, conflict: patched === false };
-    },
+    patch(1),
+    // By line numbers alone: right when the owner's edits kept the lines where they were.
+    patch(0),
     async () => ({ text: insertListItems(ours, parsed[1], merged), conflict: false }),
   ];
   for (const candidate of candidates) {
