@@ -1,4 +1,4 @@
-import { OPTIONS, type Command, type DeployOptions, type Option, type ProjectOptions } from "./options.js";
+import { OPTIONS, UPDATE_COMMANDS, type Command, type DeployOptions, type Option, type ProjectOptions } from "./options.js";
 import { UserError } from "./errors.js";
 
 export interface ParsedArgs {
@@ -9,6 +9,8 @@ export interface ParsedArgs {
   deploy: Partial<DeployOptions>;
   /** Flags that steer the run (scope "run"): yes, dry-run, json, force, help, version. */
   flags: Set<string>;
+  /** add and remove: the features named before the directory. */
+  features: string[];
 }
 
 function closest(word: string, candidates: string[]): string | undefined {
@@ -85,9 +87,21 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
 
   let command: ParsedArgs["command"] = "create";
-  if (positionals[0] === "deploy") {
-    command = "deploy";
-    positionals.shift();
+  if (positionals[0] === "deploy" || (UPDATE_COMMANDS as readonly string[]).includes(positionals[0] ?? "")) {
+    command = positionals.shift() as Command;
+  }
+  // add/remove <feature...> [dir]: the last word is the directory when it names no feature.
+  const features: string[] = [];
+  if (command === "add" || command === "remove") {
+    const ids = new Set(OPTIONS.filter((o) => o.group === "features").map((o) => o.flag));
+    while (positionals.length > 0 && (ids.has(positionals[0]!) || positionals.length > 1)) {
+      const word = positionals.shift()!;
+      if (!ids.has(word)) {
+        const suggestion = closest(word, [...ids]);
+        throw new UserError(`unknown feature "${word}"${suggestion ? `; did you mean ${suggestion}?` : ""}`, `the features: ${[...ids].join(", ")}`, "unknown_feature");
+      }
+      if (!features.includes(word)) features.push(word);
+    }
   }
   if (positionals.length > 1) {
     throw new UserError(`expected one directory, got ${positionals.length}: ${positionals.join(" ")}`, undefined, "bad_arguments");
@@ -98,5 +112,5 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     given.directory = positionals[0];
   }
-  return { command, given: given as Partial<ProjectOptions>, deploy: deploy as Partial<DeployOptions>, flags };
+  return { command, given: given as Partial<ProjectOptions>, deploy: deploy as Partial<DeployOptions>, flags, features };
 }

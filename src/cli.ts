@@ -4,6 +4,8 @@ import type { CommandModule, CommandResult } from "./commands/types.js";
 import { DeployError } from "./deploy/errors.js";
 import { UserError } from "./errors.js";
 import { GENERATOR } from "./meta.js";
+import { planProject } from "./plan.js";
+import { applyChanges } from "./write.js";
 import { plainText } from "./text.js";
 import { jsonUi, plainUi, type Ui } from "./ui.js";
 
@@ -49,7 +51,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(GENERATOR.version);
     return 0;
   }
-  const command: CommandModule<unknown> = (args.command === "deploy" ? (await onDemand()).deployCommand : createCommand) as CommandModule<unknown>;
+  const command: CommandModule<unknown> = (
+    args.command === "create" ? createCommand : args.command === "deploy" ? (await onDemand()).deployCommand : (await onDemand()).updateCommand(args.command, { planProject, applyChanges })
+  ) as CommandModule<unknown>;
   const ui = await pickUi(args.flags);
   const result: CommandResult = await command.run(await command.resolve(args, ui), ui);
   if (ui.kind === "json") console.log(JSON.stringify(result.document, null, 2));

@@ -1,3 +1,4 @@
+import { FEATURES, alwaysProvisioned } from "./features/index.js";
 import { GENERATOR } from "./meta.js";
 import { flagUsage, optionsFor, type Command, type Option, type Scope } from "./options.js";
 
@@ -22,7 +23,8 @@ export function optionRows(command: Command = "create"): OptionRow[] {
   return optionsFor(command).map((o) => ({
     flag: o.short ? `-${o.short}, ${flagUsage(o)}` : flagUsage(o),
     description: o.description,
-    default: defaultOf(o),
+    // upgrade keeps what the project records unless a flag changes it.
+    default: command === "upgrade" && o.scope === "project" && o.key !== "directory" ? "as recorded" : defaultOf(o),
     choices: o.type === "choice" ? o.choices.map((c) => c.value).join(", ") : "",
     scope: o.scope,
   }));
@@ -39,12 +41,44 @@ const SECTIONS: Record<Command, Record<Scope, string>> = {
     deploy: "Deploy options",
     run: "Command options",
   },
+  add: { project: "Project", deploy: "Deploy options", run: "Command options" },
+  remove: { project: "Project", deploy: "Deploy options", run: "Command options" },
+  upgrade: { project: "Options to change in the same step (the others keep their recorded values)", deploy: "Deploy options", run: "Command options" },
 };
 
 const USAGE: Record<Command, string[]> = {
   create: ["npm create fly-fastapi@latest [directory] -- [options]", `${GENERATOR.name} [directory] [options]`, `${GENERATOR.name} deploy [directory] [options]`],
   deploy: [`${GENERATOR.name} deploy [directory] [options]`],
+  add: [`${GENERATOR.name} add <feature...> [directory] [options]`],
+  remove: [`${GENERATOR.name} remove <feature...> [directory] [options]`],
+  upgrade: [`${GENERATOR.name} upgrade [directory] [options]`],
 };
+
+/** What each command does, the first line of its --help and its section of docs/options.md. */
+const PURPOSE: Record<Command, string> = {
+  create: `${GENERATOR.name} ${GENERATOR.version}: a streaming FastAPI AI API with offloaded inference, ready for Fly.io`,
+  deploy: `${GENERATOR.name} deploy: deploys a project it generated to Fly.io with flyctl, then smoke-tests it (see docs/deploy.md)`,
+  add: `${GENERATOR.name} add: turns features on in a project it generated, keeping every edit of its owner (see docs/update.md)`,
+  remove: `${GENERATOR.name} remove: turns features off in a project it generated, where they can be removed cleanly (see docs/update.md)`,
+  upgrade: `${GENERATOR.name} upgrade: moves a project it generated to this version, keeping every edit of its owner (see docs/update.md)`,
+};
+
+/** The features `add` and `remove` name: the optional ones. */
+const featureList = () => optionsFor("upgrade").filter((o) => o.group === "features").map((o) => o.flag).join(", ");
+
+/** Which features `remove` refuses, and why. */
+const NOT_REMOVABLE = [
+  "Not removable cleanly, so refused: a feature another one that stays requires, and one whose",
+  `deploy provisions something on Fly (${FEATURES.filter((f) => alwaysProvisioned(f).length > 0).map((f) => f.id).join(", ") || "none in this version"}), which removing its code would not undo.`,
+];
+
+const UPDATE_NOTES = [
+  "Each file is merged three ways: what this generator wrote for the recorded options (the base), the",
+  "file on disk, and the new rendering. A file only the generator changed is replaced, one only you",
+  "changed is kept, one both changed is merged (pyproject.toml and fly.toml by their TOML structure);",
+  "a conflict leaves standard markers in that file, lists it and exits with 1. Nothing is written",
+  "unless every file can be, and a git work tree with uncommitted changes is refused without --force.",
+];
 
 export function helpText(command: Command = "create"): string {
   const rows = optionRows(command);
@@ -52,14 +86,13 @@ export function helpText(command: Command = "create"): string {
   const width = Math.max(...rows.map((row) => row.flag.length)) + 2;
   const pad = (s: string) => s.padEnd(width);
   const lines = [
-    command === "create"
-      ? `${GENERATOR.name} ${GENERATOR.version}: a streaming FastAPI AI API with offloaded inference, ready for Fly.io`
-      : `${GENERATOR.name} deploy: deploys a project it generated to Fly.io with flyctl, then smoke-tests it (see docs/deploy.md)`,
+    PURPOSE[command],
     "",
     "Usage:",
     ...USAGE[command].map((usage) => `  ${usage}`),
   ];
   for (const scope of ["project", "deploy", "run"] as const) {
+    if (!rows.some((r) => r.scope === scope)) continue;
     lines.push("", `${SECTIONS[command][scope]}:`);
     for (const row of rows.filter((r) => r.scope === scope)) {
       lines.push(`  ${pad(row.flag)}${row.description}${row.default ? ` (default: ${row.default})` : ""}`);
@@ -79,6 +112,13 @@ export function helpText(command: Command = "create"): string {
       `  npx ${GENERATOR.name} my-api --provider groq --deploy --regions fra,sin`,
       `  npx ${GENERATOR.name} deploy my-api`,
     );
+  } else if (command !== "deploy") {
+    lines.push("", ...UPDATE_NOTES, "", `Features: ${featureList()}`);
+    if (command === "remove") lines.push(...NOT_REMOVABLE);
+    lines.push("", "Examples:");
+    if (command === "add") lines.push(`  npx ${GENERATOR.name} add mcp my-api`, `  npx ${GENERATOR.name} add gateway ratelimit --dry-run`);
+    if (command === "remove") lines.push(`  npx ${GENERATOR.name} remove mcp my-api --yes`);
+    if (command === "upgrade") lines.push(`  npx ${GENERATOR.name}@latest upgrade my-api --dry-run`, `  npx ${GENERATOR.name}@latest upgrade my-api --provider groq --yes --json`);
   } else {
     lines.push(
       "",
@@ -143,6 +183,17 @@ export function optionsReference(): string {
     "primary region from `fly.toml`.",
     "",
     ...table(optionRows("deploy")),
+  );
+  for (const command of ["add", "remove", "upgrade"] as const) {
+    lines.push("", `## ${command}`, "", "```", USAGE[command][0]!, "```", "", `${PURPOSE[command].replace(/ \(see .*/, "").replace(/^.*?: (.)/, (_, first: string) => first.toUpperCase())}.`, "");
+    const rows = optionRows(command);
+    for (const scope of ["project", "run"] as const) {
+      if (rows.some((r) => r.scope === scope)) lines.push(`### ${SECTIONS[command][scope]}`, "", ...table(rows.filter((r) => r.scope === scope)), "");
+    }
+    lines.pop();
+  }
+  lines.push("", ...UPDATE_NOTES, "", `Features \`add\` and \`remove\` take: ${featureList()}.`, ...NOT_REMOVABLE, "", "See [update.md](update.md).");
+  lines.push(
     "",
     "## Output",
     "",

@@ -11,6 +11,7 @@ export { askWithClack } from "./prompts.js";
 export { helpText } from "./help.js";
 export { initGit, installDependencies } from "./install.js";
 export { deployCommand } from "./commands/deploy.js";
+export { updateCommand } from "./commands/update.js";
 export { deployProject, rerunCommand, summaryLines } from "./deploy/index.js";
 export { checkFlyctl, checkLogin } from "./deploy/steps.js";
 export { clackUi } from "./deploy/ui.js";

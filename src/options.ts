@@ -9,7 +9,11 @@ import { REGIONS, findRegion } from "./regions.js";
  * generated pyproject.toml are all derived from `OPTIONS`.
  */
 
-export type Command = "create" | "deploy";
+export type Command = "create" | "deploy" | "add" | "remove" | "upgrade";
+
+/** The commands that change a project already generated: they merge the new rendering with the owner's edits. */
+export const UPDATE_COMMANDS = ["add", "remove", "upgrade"] as const;
+export type UpdateCommand = (typeof UPDATE_COMMANDS)[number];
 
 export interface ProjectOptions {
   directory: string;
@@ -186,12 +190,19 @@ const printable = (what: string) => (value: string) =>
 
 const CREATE = ["create"] as const;
 const BOTH = ["create", "deploy"] as const;
+/** Project options `upgrade` may change in the same step (the others keep their recorded values). */
+const CHANGEABLE = ["create", "upgrade"] as const;
+const EVERY = ["create", "deploy", "add", "remove", "upgrade"] as const;
+const CHANGES = ["create", "add", "remove", "upgrade"] as const;
+const UPDATE_DRY_RUN = "Print a unified diff of every file that would change, and the summary; write nothing";
+const UPDATE_FORCE = "Go ahead although the project's git work tree has uncommitted changes";
+const UPDATE_DIRECTORY = { description: "Directory of the project (also the last positional argument)", prompt: undefined, default: () => "." };
 
 /** Each optional feature is an option of its own: a flag pair, asked with the others in one multiselect. */
 const featureOptions: Option[] = OPTIONAL_FEATURES.map((feature) => ({
   key: feature.id,
   scope: "project",
-  commands: CREATE,
+  commands: CHANGEABLE,
   flag: feature.id,
   type: "boolean",
   group: "features",
@@ -205,7 +216,7 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "directory",
     scope: "project",
-    commands: BOTH,
+    commands: EVERY,
     flag: "directory",
     type: "string",
     arg: "<dir>",
@@ -218,6 +229,9 @@ export const OPTIONS: readonly Option[] = [
       value.trim() === "" || CONTROL_OR_BREAK.test(value) ? "the directory name is empty or has control characters" : undefined,
     in: {
       deploy: { description: "Directory of the project to deploy (also the first positional argument)", prompt: undefined, default: () => "." },
+      add: UPDATE_DIRECTORY,
+      remove: UPDATE_DIRECTORY,
+      upgrade: UPDATE_DIRECTORY,
     },
   },
   {
@@ -249,7 +263,7 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "provider",
     scope: "project",
-    commands: CREATE,
+    commands: CHANGEABLE,
     flag: "provider",
     type: "choice",
     arg: "<id>",
@@ -262,7 +276,7 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "baseUrl",
     scope: "project",
-    commands: CREATE,
+    commands: CHANGEABLE,
     flag: "base-url",
     type: "string",
     arg: "<url>",
@@ -283,7 +297,7 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "model",
     scope: "project",
-    commands: CREATE,
+    commands: CHANGEABLE,
     flag: "model",
     type: "string",
     arg: "<id>",
@@ -300,7 +314,7 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "region",
     scope: "project",
-    commands: CREATE,
+    commands: CHANGEABLE,
     flag: "region",
     type: "choice",
     arg: "<code>",
@@ -313,7 +327,7 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "pythonTool",
     scope: "project",
-    commands: CREATE,
+    commands: CHANGEABLE,
     flag: "python-tool",
     type: "choice",
     arg: "<uv|pip>",
@@ -420,7 +434,7 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "yes",
     scope: "run",
-    commands: BOTH,
+    commands: EVERY,
     flag: "yes",
     short: "y",
     type: "boolean",
@@ -430,17 +444,31 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "dry-run",
     scope: "run",
-    commands: BOTH,
+    commands: EVERY,
     flag: "dry-run",
     type: "boolean",
     description: "Print the plan (files, sizes, summary) and write nothing",
     default: () => false,
-    in: { deploy: { description: "Print the Machines and the estimated monthly cost a deploy would make; run no flyctl" } },
+    in: {
+      deploy: { description: "Print the Machines and the estimated monthly cost a deploy would make; run no flyctl" },
+      add: { description: UPDATE_DRY_RUN },
+      remove: { description: UPDATE_DRY_RUN },
+      upgrade: { description: UPDATE_DRY_RUN },
+    },
+  },
+  {
+    key: "plan-content",
+    scope: "run",
+    commands: CREATE,
+    flag: "plan-content",
+    type: "boolean",
+    description: "With --dry-run --json: each file's content in files[].content (how add and upgrade re-render an older version)",
+    default: () => false,
   },
   {
     key: "json",
     scope: "run",
-    commands: BOTH,
+    commands: EVERY,
     flag: "json",
     type: "boolean",
     description: 'Print one JSON document on stdout, {"ok": true, ...} or {"ok": false, "error": {...}}',
@@ -449,16 +477,21 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "force",
     scope: "run",
-    commands: CREATE,
+    commands: CHANGES,
     flag: "force",
     type: "boolean",
     description: "Allow a non-empty directory, overwriting only files the plan writes",
     default: () => false,
+    in: {
+      add: { description: UPDATE_FORCE },
+      remove: { description: UPDATE_FORCE },
+      upgrade: { description: UPDATE_FORCE },
+    },
   },
   {
     key: "help",
     scope: "run",
-    commands: BOTH,
+    commands: EVERY,
     flag: "help",
     short: "h",
     type: "boolean",
@@ -468,7 +501,7 @@ export const OPTIONS: readonly Option[] = [
   {
     key: "version",
     scope: "run",
-    commands: BOTH,
+    commands: EVERY,
     flag: "version",
     short: "v",
     type: "boolean",

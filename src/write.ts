@@ -159,3 +159,83 @@ export async function writePlan(plan: Plan, target: TargetState): Promise<void> 
     process.removeListener("SIGTERM", onSignal);
   }
 }
+
+/** One file of a change to an existing project: its new content, or undefined to delete it. */
+export interface FileChange {
+  path: string;
+  content: string | undefined;
+}
+
+/**
+ * Changes files of an existing project all at once: every new file is written into a staging
+ * folder beside the project first, then each is moved in, the file it replaces kept aside until
+ * all are in place. A failure (or Ctrl-C before the moves) leaves the project as it was.
+ */
+export async function applyChanges(dir: string, changes: readonly FileChange[]): Promise<void> {
+  let staging: string;
+  try {
+    // The same fixed name as writePlan's: a project name of up to 255 bytes must still fit.
+    staging = mkdtempSync(path.join(path.dirname(dir), ".create-fly-fastapi.staging-"));
+  } catch (error) {
+    throw machineError(error, dir);
+  }
+  const cleanup = () => rmSync(staging, { recursive: true, force: true });
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  function onSignal(signal: NodeJS.Signals) {
+    cleanup();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  }
+  const moved: { destination: string; previous: string | undefined; placed: boolean }[] = [];
+  // Folders made in the project for new files: removed again if the change is undone.
+  const madeFolders: string[] = [];
+  try {
+    const fresh = path.join(staging, "new");
+    const previous = path.join(staging, "previous");
+    for (const change of changes) {
+      if (change.content === undefined) continue;
+      mkdirSync(path.dirname(path.join(fresh, change.path)), { recursive: true });
+      writeFileSync(path.join(fresh, change.path), change.content, { mode: 0o644 });
+    }
+    // The tests' hook for a Ctrl-C while staged: says so on stderr, then waits for the signal.
+    if (process.env.CREATE_FLY_FASTAPI_TEST_PAUSE_STAGED) {
+      process.stderr.write(`test hook: staged in ${staging}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+    }
+    // A Ctrl-C that arrived during the writes is handled here, before anything is moved.
+    await new Promise((resolve) => setImmediate(resolve));
+    // The moves are synchronous: no signal handler runs between two of them.
+    for (const change of changes) {
+      const destination = path.join(dir, change.path);
+      const existing = statOrUndefined(destination, true);
+      const aside = existing ? path.join(previous, change.path) : undefined;
+      // A file replaced keeps its mode (a script its owner made executable).
+      if (existing && change.content !== undefined) chmodSync(path.join(fresh, change.path), existing.mode & 0o7777);
+      if (aside) {
+        mkdirSync(path.dirname(aside), { recursive: true });
+        renameSync(destination, aside);
+      }
+      const move = { destination, previous: aside, placed: false };
+      moved.push(move);
+      if (change.content !== undefined) {
+        const made = mkdirSync(path.dirname(destination), { recursive: true });
+        if (made) madeFolders.push(made);
+        renameSync(path.join(fresh, change.path), destination);
+        move.placed = true;
+      }
+    }
+  } catch (error) {
+    // Back as it was: each moved file out again, each replaced one back.
+    for (const { destination, previous, placed } of moved.reverse()) {
+      if (placed) rmSync(destination, { force: true });
+      if (previous) renameSync(previous, destination);
+    }
+    for (const folder of madeFolders.reverse()) rmSync(folder, { recursive: true, force: true });
+    // A full disk or another refusal of the machine is one line, as writePlan's.
+    throw machineError(error, dir);
+  } finally {
+    cleanup();
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+}

@@ -22,6 +22,8 @@ export interface CreateRequest {
   dryRun: boolean;
   force: boolean;
   yes: boolean;
+  /** --plan-content: the dry run's document carries each file's content (what add and upgrade read). */
+  planContent: boolean;
   /** The deploy flags as given, for the command that runs the deploy again. */
   deployFlags: Partial<DeployOptions>;
 }
@@ -29,6 +31,9 @@ export interface CreateRequest {
 export const createCommand: CommandModule<CreateRequest> = {
   async resolve(args: ParsedArgs, ui: Ui): Promise<CreateRequest> {
     const dryRun = args.flags.has("dry-run");
+    if (args.flags.has("plan-content") && !(dryRun && args.flags.has("json"))) {
+      throw new UserError("--plan-content goes with --dry-run --json", "add --dry-run --json", "conflicting_options");
+    }
     if (dryRun && args.deploy.deploy) {
       throw new UserError("--dry-run writes nothing, so there is nothing to deploy", "drop --deploy, or drop --dry-run", "conflicting_options");
     }
@@ -43,6 +48,7 @@ export const createCommand: CommandModule<CreateRequest> = {
       dryRun,
       force: args.flags.has("force"),
       yes: args.flags.has("yes"),
+      planContent: args.flags.has("plan-content"),
       deployFlags: args.deploy,
     };
   },
@@ -60,8 +66,10 @@ export const createCommand: CommandModule<CreateRequest> = {
     const extras = flyToml ? (await import("../deploy/services.js")).serviceExtras(services) : {};
     const cost = flyToml ? (await import("../deploy/estimate.js")).deployEstimate(flyToml, extraRegions(deployOptions.regions, options.region), request.deployFlags.ha, undefined, extras) : undefined;
     if (dryRun) {
+      const report = jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] });
+      if (request.planContent) report.files = plan.files.map((f) => ({ ...f, bytes: Buffer.byteLength(f.content) }));
       return {
-        document: { ...jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] }), ...cost },
+        document: { ...report, ...cost },
         exitCode: 0,
         show(ui) {
           ui.info(planTree(plan));

@@ -38,6 +38,22 @@ export const core: Feature = {
 };
 
 /**
+ * What every deploy of a project with this feature provisions on Fly (or the README has its owner
+ * run), so removing its code would not undo it. A step asked for by a deploy option (ratelimit's
+ * Upstash Redis, --redis) is not among them: most projects never made it.
+ */
+export function alwaysProvisioned(feature: Feature): string[] {
+  return Object.entries(feature.contributes?.provisioning ?? {})
+    .filter(([, step]) => !step.service?.option)
+    .map(([id]) => id);
+}
+
+/** Provisioning a deploy option asks for (e.g. --redis), as `step id: deploy option`. */
+export function provisionedOnRequest(feature: Feature): { id: string; option: string }[] {
+  return Object.entries(feature.contributes?.provisioning ?? {}).flatMap(([id, step]) => (step.service?.option ? [{ id, option: step.service.option }] : []));
+}
+
+/**
  * Every feature the generator knows. Their order here means nothing: the planner orders the
  * enabled ones by their relations (`after`, `requires`), and a file may belong to one feature only.
  */

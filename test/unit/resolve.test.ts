@@ -108,7 +108,7 @@ describe("one resolver for every command", () => {
   it("expands every optional feature into an option of the features group, with its own flag pair", () => {
     const features = PROJECT_OPTIONS.filter((o) => o.group === "features");
     expect(features.map((o) => o.key)).toEqual(OPTIONAL_FEATURES.map((f) => f.id));
-    for (const option of features) expect(option).toMatchObject({ type: "boolean", flag: option.key, commands: ["create"] });
+    for (const option of features) expect(option).toMatchObject({ type: "boolean", flag: option.key, commands: ["create", "upgrade"] });
   });
 
   it("gives each command its own view of a shared option", () => {

@@ -102,3 +102,40 @@ describe("writing a plan", () => {
     expect(await tree(root)).toEqual([]);
   });
 });
+
+describe("applyChanges", () => {
+  it("moves every change in, or on a failure puts everything back as it was", async () => {
+    const { applyChanges } = await import("../../src/write.js");
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "cff-apply-"));
+    try {
+      await fs.outputFile(path.join(dir, "README.md"), "mine\n");
+      await fs.outputFile(path.join(dir, "app/gone.py"), "old\n");
+      await fs.outputFile(path.join(dir, "notes"), "a file where a folder would go\n");
+      const snapshot = async () => Object.fromEntries(await Promise.all(["README.md", "app/gone.py", "notes"].map(async (f) => [f, await fs.readFile(path.join(dir, f), "utf8")])));
+      const before = await snapshot();
+      // The last change cannot be moved in (its folder is a file): the first two are undone.
+      await expect(
+        applyChanges(dir, [
+          { path: "README.md", content: "new\n" },
+          { path: "app/gone.py", content: undefined },
+          { path: "docs/new.md", content: "new page\n" },
+          { path: "notes/inside.md", content: "x\n" },
+        ]),
+      ).rejects.toThrow();
+      expect(await snapshot()).toEqual(before);
+      expect(await fs.pathExists(path.join(dir, "docs"))).toBe(false);
+      expect((await fs.readdir(path.dirname(dir))).filter((f) => f.startsWith(".create-fly-fastapi.staging-") || f.startsWith(`.${path.basename(dir)}.staging-`))).toEqual([]);
+
+      await applyChanges(dir, [
+        { path: "README.md", content: "new\n" },
+        { path: "app/gone.py", content: undefined },
+        { path: "docs/new.md", content: "new page\n" },
+      ]);
+      expect(await fs.readFile(path.join(dir, "README.md"), "utf8")).toBe("new\n");
+      expect(await fs.pathExists(path.join(dir, "app/gone.py"))).toBe(false);
+      expect(await fs.readFile(path.join(dir, "docs/new.md"), "utf8")).toBe("new page\n");
+    } finally {
+      await fs.remove(dir);
+    }
+  });
+});
