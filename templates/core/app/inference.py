@@ -147,7 +147,8 @@ async def _coalesce(
                 held.clear()
                 sent_at = loop.time()
                 yield Delta(text=text)
-            if reader.done():
+            # (tokens read while that event was being sent go first, on the next turn)
+            if reader.done() and not held:
                 if done := reader.result():  # raises the provider's error, after its tokens
                     yield done
                 return

@@ -37,7 +37,9 @@ class Upstream:
     def __init__(self, *steps: str | Gate, error: InferenceError | None = None) -> None:
         self.steps = steps
         self.error = error
-        self.closed = False
+        self.answered = asyncio.Event()
+        """Set as the stream sends its `Done`."""
+        self.closed = asyncio.Event()
 
     async def stream(self) -> AsyncGenerator[StreamEvent, None]:
         try:
@@ -48,9 +50,10 @@ class Upstream:
                     yield Delta(text=step)
             if self.error is not None:
                 raise self.error
+            self.answered.set()
             yield Done(finish_reason="stop", usage=None, model="test-model")
         finally:
-            self.closed = True
+            self.closed.set()
 
 
 async def collect(events: AsyncGenerator[StreamEvent, None]) -> list[StreamEvent]:
@@ -105,6 +108,24 @@ def test_the_end_of_the_stream_sends_what_is_held_at_once() -> None:
     asyncio.run(scenario())
 
 
+def test_tokens_read_while_an_event_is_being_sent_come_before_the_end() -> None:
+    async def scenario() -> None:
+        gate = Gate()
+        upstream = Upstream("Hello", gate, " from", " upstream")
+        events = coalesced(upstream.stream(), NEVER)
+        assert await anext(events) == Delta(text="Hello")
+        # The client is slow: the rest of the answer, and its end, come before it asks again.
+        gate.opened.set()
+        async with asyncio.timeout(10):
+            await upstream.answered.wait()
+        assert await collect(events) == [
+            Delta(text=" from upstream"),
+            Done(finish_reason="stop", usage=None, model="test-model"),
+        ]
+
+    asyncio.run(scenario())
+
+
 def test_tokens_further_apart_than_the_window_go_as_separate_events() -> None:
     async def scenario() -> None:
         window = 0.01
@@ -150,7 +171,7 @@ def test_leaving_during_a_window_closes_the_upstream_at_once() -> None:
         held.cancel()  # the client went away
         with pytest.raises(asyncio.CancelledError):
             await held
-        assert upstream.closed
+        assert upstream.closed.is_set()
 
     asyncio.run(scenario())
 
@@ -164,7 +185,7 @@ def test_closing_between_events_closes_the_upstream() -> None:
         async with asyncio.timeout(10):
             await gate.reached.wait()
         await events.aclose()
-        assert upstream.closed
+        assert upstream.closed.is_set()
 
     asyncio.run(scenario())
 
