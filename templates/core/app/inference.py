@@ -8,7 +8,6 @@ is safe to show to clients (no stack trace, no key).
 import asyncio
 import json
 import logging
-import math
 import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
@@ -101,63 +100,6 @@ async def complete(provider: ChatProvider, chat: ChatRequest) -> ChatResponse:
                     model=event.model,
                 )
     raise InferenceError("upstream_error", "The provider's answer ended unexpectedly.")
-
-
-def coalesced(
-    events: AsyncGenerator[StreamEvent, None], window: float
-) -> AsyncGenerator[StreamEvent, None]:
-    """`events` with the deltas that come less than `window` seconds after the last event
-    sent joined into one; with a window of 0, `events` as they are. See `_coalesce`."""
-    return _coalesce(events, window) if window > 0 else events
-
-
-async def _coalesce(
-    events: AsyncGenerator[StreamEvent, None], window: float
-) -> AsyncGenerator[StreamEvent, None]:
-    """A token after a quiet spell (the first one too) goes at once; the tokens that follow
-    within `window` go as one delta when it closes, or sooner when the stream ends. Text,
-    order, `Done` and errors are unchanged. A task reads `events` meanwhile, so closing this
-    (the client left) cancels that read and so closes the upstream request at once."""
-    loop = asyncio.get_running_loop()
-    held: list[str] = []
-    arrived = asyncio.Event()
-
-    async def read() -> Done | None:
-        try:
-            async for event in events:
-                if isinstance(event, Done):
-                    return event
-                held.append(event.text)
-                arrived.set()
-            return None
-        finally:
-            arrived.set()
-
-    reader = asyncio.create_task(read())
-    sent_at = -math.inf
-    try:
-        while True:
-            await arrived.wait()
-            arrived.clear()
-            wait = sent_at + window - loop.time()
-            if held and wait > 0 and not reader.done():
-                await asyncio.wait((reader,), timeout=wait)
-            if held:
-                text = "".join(held)
-                held.clear()
-                sent_at = loop.time()
-                yield Delta(text=text)
-            # (tokens read while that event was being sent go first, on the next turn)
-            if reader.done() and not held:
-                if done := reader.result():  # raises the provider's error, after its tokens
-                    yield done
-                return
-    finally:
-        reader.cancel()
-        await asyncio.wait((reader,))
-        if not reader.cancelled():
-            reader.exception()  # retrieved, also when nobody is left to hear of it
-        await events.aclose()
 
 
 class MockProvider:

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.deps import DrainDep, ProviderDep, SettingsDep, accepting
+from app.deps import DrainDep, ProviderDep, accepting
 from app.guards import CheckedChat
-from app.inference import InferenceError, StreamEvent, coalesced, complete
+from app.inference import InferenceError, StreamEvent, complete
 from app.schemas import ChatResponse, Delta, ErrorDetail, ErrorResponse
 
 logger = logging.getLogger(__name__)
@@ -26,12 +26,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 async def upstream_events(
-    payload: CheckedChat, provider: ProviderDep, settings: SettingsDep
+    payload: CheckedChat, provider: ProviderDep
 ) -> AsyncIterator[AsyncIterator[StreamEvent]]:
     """The provider's stream for this request, closed when the response ends however it
     ends. A client that leaves mid-stream can strand the stream at a `yield` (FastAPI then
     stops iterating it without closing it): this closes it, and so its upstream request."""
-    events = coalesced(provider.stream(payload), settings.stream_coalesce_ms / 1000)
+    events = provider.stream(payload)
     try:
         yield events
     finally:
