@@ -2,7 +2,9 @@
 // one server per window (all pinned to the same core, as the side-by-side's are), measured in
 // interleaved rounds so machine load hits every window alike: added TTFT, CPU per token and per
 // stream, and the capacity search at 50 tokens/s level by level across the windows.
+import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { CHAT_BODY, MODEL, appIsError, appIsToken, appTokens, upstreamEnv } from "./app.mjs";
 import { prepareProject, productionUvicornFlags, serve } from "./python.mjs";
 import { addedTtft, capacityLevel, cpuCosts, PACED_SHAPE, upstreamIsToken } from "./sidebyside.mjs";
@@ -16,6 +18,11 @@ const mid = (values) => (values.length ? median(values) : null);
 
 export async function coalesceBenchmarks({ windows = DEFAULT_WINDOWS, rounds = 2, start = 25, max = 1600, deadline }) {
   const project = prepareProject("default");
+  // The lever was measured and left out of the templates (docs/benchmarks.md says why): its code
+  // is in commit f419314, which this comparison needs.
+  if (!fs.readFileSync(path.join(project.dir, "app", "config.py"), "utf8").includes("stream_coalesce_ms")) {
+    throw new Error("the generated app has no STREAM_COALESCE_MS: check out commit f419314 (the coalescing lever) to compare windows");
+  }
   const flags = productionUvicornFlags(project.dir);
   const nofile = Number(run("sh", ["-c", "ulimit -n"]).stdout.trim()) || 1024;
   const cpus = String(Math.max(0, (os.availableParallelism?.() ?? os.cpus().length) - 1));
@@ -95,6 +102,7 @@ export async function coalesceBenchmarks({ windows = DEFAULT_WINDOWS, rounds = 2
       addedGapP99: at?.addedGapP99 ?? null,
       cpuShare: at?.cpuShare ?? null,
       cpuUsPerTokenAtLevel: at?.cpuUsPerToken ?? null,
+      runQueueShare: at?.runQueueShare ?? null,
     });
   }
   result.shape = PACED_SHAPE;
