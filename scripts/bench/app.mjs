@@ -9,11 +9,11 @@ import { startLitellm } from "./litellm.mjs";
 import { measureThroughput, findWrk } from "./load.mjs";
 import { BARE_APP_DIR, prepareProject, productionUvicornFlags, serve } from "./python.mjs";
 import { LEAK_WAIT_MS, addedTtft, capacitySearch, cpuCosts, disconnectCheck, upstreamIsToken } from "./sidebyside.mjs";
-import { startUpstream } from "./upstream.mjs";
+import { countWords, startUpstream } from "./upstream.mjs";
 import { BENCH_CACHE, cpuMs, freePort, log, median, run, sleep, startProcess, waitReady } from "./util.mjs";
 
-const CHAT_BODY = JSON.stringify({ messages: [{ role: "user", content: "Say something about Fly.io in a few words." }] });
-const MODEL = "bench-model";
+export const CHAT_BODY = JSON.stringify({ messages: [{ role: "user", content: "Say something about Fly.io in a few words." }] });
+export const MODEL = "bench-model";
 
 /**
  * Settings for every benchmarked app (app/config.py): the per-client rate limit (60/minute by
@@ -27,9 +27,11 @@ export function upstreamEnv(baseUrl) {
   return { ...APP_ENV, PROVIDER: "openai-compatible", BASE_URL: baseUrl, MODEL, INFERENCE_API_KEY: "sk-bench-not-a-key" };
 }
 
-// Our app's SSE: `event: delta` carries a token, `event: error` an error.
-const appIsToken = (block) => /(^|\n)event: ?delta\b/.test(block);
-const appIsError = (block) => /(^|\n)event: ?error\b/.test(block);
+// Our app's SSE: `event: delta` carries tokens (several when STREAM_COALESCE_MS joins them),
+// `event: error` an error.
+export const appIsToken = (block) => /(^|\n)event: ?delta\b/.test(block);
+export const appIsError = (block) => /(^|\n)event: ?error\b/.test(block);
+export const appTokens = (block) => (appIsToken(block) ? countWords(JSON.parse(/(?:^|\n)data: ?(.*)/.exec(block)?.[1] ?? "{}").text ?? "") : 0);
 /**
  * CPU per request of each app called directly in one process (scripts/bench/inprocess.py): no
  * kernel, no load generator sharing the cores, so the figures are steadier than the socket ones.
@@ -176,7 +178,7 @@ export async function appBenchmarks({ quick, deadline }) {
       pid: app.pid,
       origin: app.origin,
       healthPath: "/healthz",
-      stream: { url: `${app.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, isError: appIsError },
+      stream: { url: `${app.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, tokensIn: appTokens, isError: appIsError },
     });
     const floor = await serve(project.dir, { appPath: "relay_floor:app", appDir: BARE_APP_DIR, env: { UPSTREAM_URL: `${upstream.baseUrl}/chat/completions` }, flags, cpus });
     stops.push(floor.stop);
@@ -186,7 +188,7 @@ export async function appBenchmarks({ quick, deadline }) {
         const g = await serveGranian(project.dir, upstreamEnv(upstream.baseUrl), cpus);
         stops.push(g.stop);
         result.granian = { version: GRANIAN_VERSION };
-        servers.push({ id: "granian", pid: g.pid, origin: g.origin, healthPath: "/healthz", stream: { url: `${g.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, isError: appIsError } });
+        servers.push({ id: "granian", pid: g.pid, origin: g.origin, healthPath: "/healthz", stream: { url: `${g.origin}/v1/chat/stream`, body: JSON.parse(CHAT_BODY), isToken: appIsToken, tokensIn: appTokens, isError: appIsError } });
       } catch (error) {
         log(`granian: ${error.message.split("\n")[0]}`);
         result.errors.push(`granian could not be started: ${error.message.split("\n")[0]}`);

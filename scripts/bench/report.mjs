@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { fmtBytes, fmtInt, fmtMs, fmtRatio, fmtS, table } from "./util.mjs";
 import { COMPETITORS } from "./scaffold.mjs";
 import { appMarkdown, appSummaryLines, appTargetRows } from "./report-app.mjs";
+import { coalesceMarkdown } from "./report-coalesce.mjs";
 
 const mark = (ok) => (ok === undefined || ok === null ? "" : ok ? "✅" : "❌");
 
@@ -187,6 +188,7 @@ export function renderMarkdown(results) {
   }
 
   if (s.app) out.push(...appMarkdown(results));
+  if (results.coalesce) out.push(...coalesceMarkdown(results.coalesce));
 
   // Hand-written analysis (profiles, experiments, proposals) kept beside the generator.
   const notes = path.join(path.dirname(fileURLToPath(import.meta.url)), "notes.md");
@@ -209,7 +211,8 @@ export function renderMarkdown(results) {
     "`litellm[proxy]` into `.cache/bench/litellm` and granian into the project's venv (all from PyPI). The image-size line",
     "reads `.cache/bench/container-report.json`, written by `scripts/container/check.sh --report <that file> <project>`",
     "(its `sizeBytes`; `baseSizeBytes` when present). All traffic stays on 127.0.0.1; every loop is bounded in count and",
-    "time. Raw figures: `.cache/bench/results-full.json`. `--only=scaffold,npm,app` runs some sections.",
+    "time. Raw figures: `.cache/bench/results-full.json`. `--only=scaffold,npm,app` runs some sections;",
+    "`--coalesce` compares STREAM_COALESCE_MS windows alone (`.cache/bench/results-coalesce.json`).",
     "",
   );
   return out.join("\n");

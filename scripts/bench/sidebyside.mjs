@@ -143,7 +143,7 @@ async function paced({ stream, pid, concurrency, rounds, deadline }) {
 }
 
 /** A level: the upstream's own streams first (the baseline), then the same load through the server. */
-async function capacityLevel({ server, upstream, direct, concurrency, rounds, deadline }) {
+export async function capacityLevel({ server, upstream, direct, concurrency, rounds, deadline }) {
   const settle = () => waitFor(async () => (await upstream.stats()).open === 0, LEAK_WAIT_MS);
   const baseline = await paced({ stream: direct, concurrency, rounds, deadline });
   await settle();

@@ -26,13 +26,14 @@ function onSseBlocks(res, onBlock) {
 }
 
 /**
- * One streaming request. `isToken(block)` says whether an SSE block carries a token,
+ * One streaming request. `isToken(block)` says whether an SSE block carries a token (or, with
+ * `tokensIn(block)`, how many: a server that coalesces sends several in one event),
  * `isError(block)` whether it reports an error. Resolves to
  * { ttft, total, tokens, error } with times in ms from the request being sent. With `gaps` (an
  * array), the time between consecutive token events is pushed onto it, and with `gapAt` the
  * time (performance.now()) each gap ended.
  */
-export function streamOnce({ url, body, headers, agent, isToken, isError = () => false, timeoutMs = 30_000, gaps, gapAt }) {
+export function streamOnce({ url, body, headers, agent, isToken, tokensIn, isError = () => false, timeoutMs = 30_000, gaps, gapAt }) {
   return new Promise((resolve) => {
     const payload = JSON.stringify(body);
     const start = performance.now();
@@ -55,7 +56,9 @@ export function streamOnce({ url, body, headers, agent, isToken, isError = () =>
     req.on("response", (res) => {
       if (res.statusCode !== 200) error = `HTTP ${res.statusCode}`;
       onSseBlocks(res, (block) => {
-        if (isToken(block)) {
+        const count = tokensIn ? tokensIn(block) : isToken(block) ? 1 : 0;
+        if (count > 0) {
+          // (gaps are between events: what a reader of the stream waits)
           const now = performance.now();
           if (tokens === 0) ttft = now - start;
           else {
@@ -63,7 +66,7 @@ export function streamOnce({ url, body, headers, agent, isToken, isError = () =>
             gapAt?.push(now);
           }
           lastToken = now;
-          tokens++;
+          tokens += count;
         } else if (isError(block)) error = block.slice(0, 200);
       });
       res.on("end", () => finish());

@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import { freePort, startProcess, waitReady } from "./util.mjs";
 
 const WORDS = ["Fly", " streams", " tokens", " from", " the", " edge", " to", " you", ",", " one", " by", " one", "."];
+/** How many of the upstream's tokens (WORDS) a relayed text holds: one match per word. */
+export const countWords = (text) => text.match(/ ?[A-Za-z]+|[,.]/g)?.length ?? 0;
 
 function serve(port) {
   let config = { tokens: 16, intervalMs: 20, firstTokenMs: 20 };
