@@ -346,4 +346,16 @@ describe("a feature whose deploy provisioned a database", () => {
     const recorded = (parse(await read(dir, "pyproject.toml")) as { tool: Record<string, { features: Record<string, boolean> }> }).tool["create-fly-fastapi"]!;
     expect(recorded.features.postgres).toBe(true);
   });
+
+  it("does not refuse ratelimit, whose Redis only a deploy with --redis provisions, and says that one stays on Fly", async () => {
+    const dir = path.join(root, "pg-api");
+    const before = await hashTree(dir);
+    const result = await runCli(["remove", "ratelimit", dir, "--dry-run"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const output = result.stdout + result.stderr;
+    expect(output).toContain("turns off: ratelimit");
+    expect(output).toContain("if a deploy ran with --redis, what it provisioned for ratelimit (rate_limit_redis) stays on Fly");
+    expect(output).toContain("dry run: nothing was written");
+    expect(await hashTree(dir)).toBe(before);
+  });
 });
