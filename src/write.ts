@@ -103,27 +103,42 @@ function machineError(error: unknown, directory: string): unknown {
 }
 
 /**
+ * A private folder beside the project (a fixed name, not the project's: a project name of up to
+ * 255 bytes must still fit) that a Ctrl-C or SIGTERM removes until `release()`; `remove()` deletes it.
+ */
+function openStaging(parent: string, directory: string): { path: string; remove(): void; release(): void } {
+  let staging: string;
+  try {
+    staging = mkdtempSync(path.join(parent, ".create-fly-fastapi.staging-"));
+  } catch (error) {
+    throw machineError(error, directory);
+  }
+  const remove = () => rmSync(staging, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals) => {
+    remove();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return {
+    path: staging,
+    remove,
+    release() {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+    },
+  };
+}
+
+/**
  * Writes the plan all-or-nothing: every file goes into a staging folder beside
  * the target first, which is then moved into place. A failure or Ctrl-C before
  * the move leaves nothing behind; a full disk or another refusal of the machine
  * is one line (a UserError), not a stack trace.
  */
 export async function writePlan(plan: Plan, target: TargetState): Promise<void> {
-  const stagingParent = nearestExisting(path.dirname(target.dir));
-  let staging: string;
-  try {
-    // A fixed name, not the project's: a project name of up to 255 bytes must still fit.
-    staging = mkdtempSync(path.join(stagingParent, ".create-fly-fastapi.staging-"));
-  } catch (error) {
-    throw machineError(error, plan.options.directory);
-  }
-  const cleanup = () => rmSync(staging, { recursive: true, force: true });
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  function onSignal(signal: NodeJS.Signals) {
-    cleanup();
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  }
+  const stagingFolder = openStaging(nearestExisting(path.dirname(target.dir)), plan.options.directory);
+  const staging = stagingFolder.path;
   try {
     // Each folder once (the plan names them all), then the files. Synchronously, as create-vite
     // does (measured on a 2-core machine: as fast as writing them all at once with fs/promises
@@ -149,14 +164,13 @@ export async function writePlan(plan: Plan, target: TargetState): Promise<void> 
         mkdirSync(path.dirname(destination), { recursive: true });
         renameSync(path.join(staging, file.path), destination);
       }
-      cleanup();
+      stagingFolder.remove();
     }
   } catch (error) {
-    cleanup();
+    stagingFolder.remove();
     throw machineError(error, plan.options.directory);
   } finally {
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
+    stagingFolder.release();
   }
 }
 
@@ -172,20 +186,8 @@ export interface FileChange {
  * all are in place. A failure (or Ctrl-C before the moves) leaves the project as it was.
  */
 export async function applyChanges(dir: string, changes: readonly FileChange[]): Promise<void> {
-  let staging: string;
-  try {
-    // The same fixed name as writePlan's: a project name of up to 255 bytes must still fit.
-    staging = mkdtempSync(path.join(path.dirname(dir), ".create-fly-fastapi.staging-"));
-  } catch (error) {
-    throw machineError(error, dir);
-  }
-  const cleanup = () => rmSync(staging, { recursive: true, force: true });
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  function onSignal(signal: NodeJS.Signals) {
-    cleanup();
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  }
+  const stagingFolder = openStaging(path.dirname(dir), dir);
+  const staging = stagingFolder.path;
   const moved: { destination: string; previous: string | undefined; placed: boolean }[] = [];
   // Folders made in the project for new files: removed again if the change is undone.
   const madeFolders: string[] = [];
@@ -234,8 +236,7 @@ export async function applyChanges(dir: string, changes: readonly FileChange[]):
     // A full disk or another refusal of the machine is one line, as writePlan's.
     throw machineError(error, dir);
   } finally {
-    cleanup();
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
+    stagingFolder.remove();
+    stagingFolder.release();
   }
 }
