@@ -10,3 +10,6 @@ const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url),
 };
 
 export const GENERATOR = { name: pkg.name, version: pkg.version } as const;
+
+/** The port uvicorn listens on in the project, in its container and as fly.toml's internal_port. */
+export const PORT = 8080;

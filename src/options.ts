@@ -1,6 +1,6 @@
 import path from "node:path";
 import { OPTIONAL_FEATURES } from "./features/index.js";
-import { PROVIDERS, findProvider } from "./providers.js";
+import { CUSTOM_PROVIDER, DEFAULT_PROVIDER, PROVIDERS, asksForBaseUrl, findProvider } from "./providers.js";
 import { REGIONS, findRegion } from "./regions.js";
 
 /**
@@ -123,6 +123,9 @@ export const GROUPS: Record<NonNullable<Option["group"]>, Omit<OptionGroup, "cho
     description: "Optional features of the generated app",
   },
 };
+
+/** The provider preset the answers so far chose (the default one until a provider is given). */
+const presetOf = (answers: Partial<ProjectOptions>) => findProvider(answers.provider ?? DEFAULT_PROVIDER);
 
 const APP_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -271,7 +274,7 @@ export const OPTIONS: readonly Option[] = [
     prompt: "Which inference provider?",
     example: "groq",
     choices: PROVIDERS.map((p) => ({ value: p.id, label: p.label, hint: p.hint })),
-    default: () => "mock",
+    default: () => DEFAULT_PROVIDER,
   },
   {
     key: "baseUrl",
@@ -284,11 +287,12 @@ export const OPTIONS: readonly Option[] = [
     defaultText: "the provider's",
     prompt: "Base URL of the OpenAI-compatible endpoint",
     example: "https://my-vllm.modal.run/v1",
-    askWhen: (answers) => answers.provider === "custom",
-    default: (answers) => findProvider(answers.provider ?? "mock")?.baseUrl ?? (answers.provider === "mock" ? "" : undefined),
+    askWhen: (answers) => asksForBaseUrl(presetOf(answers)),
+    default: (answers) => presetOf(answers)?.baseUrl ?? (presetOf(answers)?.offline ? "" : undefined),
     check: (value, answers) => {
-      if (answers.provider === "mock") {
-        return value === "" ? undefined : "--base-url does not apply to --provider mock; choose --provider custom";
+      const preset = presetOf(answers);
+      if (preset?.offline) {
+        return value === "" ? undefined : `--base-url does not apply to --provider ${preset.id}; choose --provider ${CUSTOM_PROVIDER}`;
       }
       return validUrl(value);
     },
@@ -305,8 +309,8 @@ export const OPTIONS: readonly Option[] = [
     defaultText: "the provider's default",
     prompt: "Model",
     example: "Qwen/Qwen3-8B",
-    askWhen: (answers) => answers.provider !== "mock",
-    default: (answers) => findProvider(answers.provider ?? "mock")?.defaultModel ?? undefined,
+    askWhen: (answers) => !presetOf(answers)?.offline,
+    default: (answers) => presetOf(answers)?.defaultModel ?? undefined,
     check: printable("the model id"),
     // Surrounding whitespace is not part of an id; the generated app's settings drop it from MODEL too.
     normalize: (value) => value.trim(),

@@ -5,7 +5,7 @@ import { mergeContributions, requirementName, type MergedContributions } from ".
 import { FEATURES, isEnabled, type Feature } from "./features/index.js";
 import { orderFeatures } from "./features/relations.js";
 import type { DockerfileAnchor, ProvisioningStep, SchemaField, SchemaModel } from "./features/types.js";
-import { GENERATOR } from "./meta.js";
+import { GENERATOR, PORT } from "./meta.js";
 import { PROJECT_OPTIONS, optionFor, type ProjectOptions } from "./options.js";
 import { INFERENCE_KEY_ENV, PROVIDERS, findProvider, type Provider } from "./providers.js";
 import { recordedTable } from "./recorded.js";
@@ -36,7 +36,7 @@ export interface Plan {
   };
 }
 
-export const PORT = 8080;
+export { PORT };
 
 /** What the plan needs besides the project options. */
 export interface PlanExtras {
@@ -59,7 +59,7 @@ export function commandLine(options: ProjectOptions, directory = options.directo
     const value = decl.group ? options[decl.group][decl.key] : options[decl.key as keyof ProjectOptions];
     if (decl.type === "boolean") {
       words.push(value ? `--${decl.flag}` : `--no-${decl.flag}`);
-    } else if (value !== "" && !(decl.key === "model" && options.provider === "mock")) {
+    } else if (value !== "" && !(decl.key === "model" && findProvider(options.provider)?.offline)) {
       // --flag=value: a value starting with "--" would otherwise be read as the next flag.
       words.push(...(String(value).startsWith("-") ? [`--${decl.flag}=${String(value)}`] : [`--${decl.flag}`, String(value)]));
     }

@@ -145,3 +145,12 @@ export type ProviderId = (typeof PROVIDERS)[number]["id"];
 export function findProvider(id: string): Provider | undefined {
   return PROVIDERS.find((p) => p.id === id);
 }
+
+/** The preset a project gets when none is chosen: runs offline, so a fresh project works with no key. */
+export const DEFAULT_PROVIDER = "mock";
+
+/** A preset whose base URL the user gives (`custom`): no URL of its own, and not offline. */
+export const asksForBaseUrl = (provider: Provider | undefined): boolean => provider !== undefined && provider.baseUrl === null && !provider.offline;
+
+/** The preset for any OpenAI-compatible endpoint, named in hints. */
+export const CUSTOM_PROVIDER = PROVIDERS.find(asksForBaseUrl)!.id;

@@ -1,3 +1,4 @@
+import { findProvider } from "./providers.js";
 import type { StepResult } from "./install.js";
 import type { Plan } from "./plan.js";
 
@@ -29,7 +30,7 @@ export function planTree(plan: Plan): string {
 export function planSummary(plan: Plan): string[] {
   const o = plan.options;
   return [
-    `app ${o.name} in ${o.region}, provider ${o.provider}${o.provider === "mock" ? "" : ` (${o.model})`}, ${o.pythonTool}`,
+    `app ${o.name} in ${o.region}, provider ${o.provider}${findProvider(o.provider)?.offline ? "" : ` (${o.model})`}, ${o.pythonTool}`,
     `features: ${plan.features.join(", ")}`,
   ];
 }

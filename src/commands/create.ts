@@ -6,7 +6,8 @@ import { UserError } from "../errors.js";
 import type { StepResult } from "../install.js";
 import { GENERATOR } from "../meta.js";
 import { optionsFor, type DeployOptions, type Option, type ProjectOptions } from "../options.js";
-import { nextSteps, PORT, planProject } from "../plan.js";
+import { mergeContributions } from "../features/contributions.js";
+import { enabledFeatures, nextSteps, planProject } from "../plan.js";
 import { jsonReport, planSummary, planTree } from "../report.js";
 import { resolve, type Given } from "../resolve.js";
 import { modeFor, type Ui } from "../ui.js";
@@ -135,7 +136,7 @@ export const createCommand: CommandModule<CreateRequest> = {
     // Exactly the commands that work now: an install that was skipped or failed is still to do.
     const installed = steps.some((s) => s.step === "install" && s.status === "done");
     const next = nextSteps(options, { installed, deployed: deployed !== undefined });
-    const chatPage = plan.features.includes("ui") ? `Then open http://127.0.0.1:${PORT}/ to chat with it.` : undefined;
+    const tips = Object.values(mergeContributions(enabledFeatures(options)).tips);
     const failedStep = steps.find((s) => s.status === "failed");
     const error =
       failure ?? (failedStep ? new UserError(`${failedStep.step} failed: ${failedStep.note}`, `the project is written; run the next steps by hand`, `${failedStep.step}_failed`) : undefined);
@@ -152,7 +153,7 @@ export const createCommand: CommandModule<CreateRequest> = {
       exitCode: error ? 1 : 0,
       ...(failure ? { error: failure } : {}),
       show(ui) {
-        ui.note("Next steps", [...next, ...(chatPage ? ["", chatPage] : [])]);
+        ui.note("Next steps", [...next, ...(tips.length ? ["", ...tips] : [])]);
         ui.info(`Re-create this project: ${plan.command}`);
         if (deployed && deploy) ui.note("Deployed", deploy.summaryLines(deployed));
         if (!failure) ui.outro("Happy shipping!");

@@ -20,6 +20,7 @@ const KINDS = {
   secrets: "record",
   provisioning: "record",
   nextSteps: "record",
+  tips: "record",
   docs: "record",
   readme: "record",
 } as const satisfies Record<keyof Contributions, "list" | "record">;

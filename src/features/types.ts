@@ -167,8 +167,10 @@ export interface Contributions {
   secrets?: Readonly<Record<string, DeploySecret>>;
   /** What to provision on Fly before the first deploy, by a name of the feature's choosing. */
   provisioning?: Readonly<Record<string, ProvisioningStep>>;
-  /** Commands or advice shown after the project is written, by a name of the feature's choosing. */
+  /** Commands shown after the project is written, by a name of the feature's choosing. */
   nextSteps?: Readonly<Record<string, string>>;
+  /** Lines of advice (not commands) shown after the next steps, by a name of the feature's choosing. */
+  tips?: Readonly<Record<string, string>>;
   /** Pages in the generated docs/ folder, linked from its README: file -> title. */
   docs?: Readonly<Record<string, string>>;
   /** Sections of the generated README, by a name of the feature's choosing. */

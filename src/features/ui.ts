@@ -1,3 +1,4 @@
+import { PORT } from "../meta.js";
 import type { Feature } from "./types.js";
 
 /**
@@ -18,5 +19,6 @@ export const ui: Feature = {
     routers: ["ui"],
     publicPaths: ["/", "/ui/chat.js", "/ui/chat.css"],
     docs: { "ui.md": "Chat page" },
+    tips: { chat_page: `Then open http://127.0.0.1:${PORT}/ to chat with it.` },
   },
 };

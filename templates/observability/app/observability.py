@@ -46,8 +46,8 @@ logger = logging.getLogger("app.access")
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 ERROR_CODE = re.compile(rb'event: error\r?\ndata: \{"code":"([a-z_]+)"')
-QUIET_PATHS = frozenset({"/healthz", "/metrics"})
-"""Logged at DEBUG when they succeed: Fly checks /healthz every few seconds."""
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Logged at DEBUG when they succeed: Fly checks /healthz every few seconds, probes and scrapers the rest."""
 DEBUG_BODY_BYTES = 2_048
 
 
