@@ -322,7 +322,7 @@ describe("schemathesis against the OpenAPI document", () => {
       "run", `${app.origin}/openapi.json`,
       "--checks", "all", "--exclude-checks", "positive_data_acceptance",
       "--include-tag", "chat", "--include-tag", "health",
-      "--max-examples", "25", "--seed", "6", "--workers", "2",
+      "--max-examples", "25", "--seed", "6", "--workers", "1", // one worker: see app-contract.test.ts
       "--generation-database", "none", "--no-color",
       ...headers,
     ];
