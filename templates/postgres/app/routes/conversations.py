@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, func, select
 
 from app.database import ConversationNotFound, SessionDep
@@ -40,6 +40,8 @@ class ConversationPage(BaseModel):
 
 
 class StoredMessage(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     role: str
     content: str
@@ -60,6 +62,8 @@ class ConversationDetail(BaseModel):
 
 
 class DayUsage(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     day: date
     requests: int
     prompt_tokens: int
@@ -135,17 +139,7 @@ async def get_conversation(
         id=conversation.id,
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
-        messages=[
-            StoredMessage(
-                id=m.id,
-                role=m.role,
-                content=m.content,
-                status=m.status,
-                interruption=m.interruption,
-                created_at=m.created_at,
-            )
-            for m in rows[:limit]
-        ],
+        messages=[StoredMessage.model_validate(m) for m in rows[:limit]],
         has_more=len(rows) > limit,
     )
 
@@ -185,14 +179,4 @@ async def get_usage(
             .order_by(DailyUsage.day.desc())
         )
     ).all()
-    return UsageReport(
-        data=[
-            DayUsage(
-                day=u.day,
-                requests=u.requests,
-                prompt_tokens=u.prompt_tokens,
-                completion_tokens=u.completion_tokens,
-            )
-            for u in rows
-        ]
-    )
+    return UsageReport(data=[DayUsage.model_validate(u) for u in rows])
