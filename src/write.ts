@@ -181,13 +181,22 @@ export interface FileChange {
 }
 
 /**
+ * Runs in the staging folder once the new files are written there, before anything moves: the
+ * changes it returns move in with the others (a uv.lock refreshed in a staged copy), and a throw
+ * leaves the project as it was. `staged` holds the new files at their paths; `scratch` is an
+ * empty folder of its own, removed with the staging folder.
+ */
+export type PrepareChanges = (staging: { staged: string; scratch: string }) => Promise<readonly FileChange[]>;
+
+/**
  * Changes files of an existing project all at once: every new file is written into a staging
  * folder beside the project first, then each is moved in, the file it replaces kept aside until
  * all are in place. A failure (or Ctrl-C before the moves) leaves the project as it was.
  */
-export async function applyChanges(dir: string, changes: readonly FileChange[]): Promise<void> {
+export async function applyChanges(dir: string, requested: readonly FileChange[], prepare?: PrepareChanges): Promise<void> {
   const stagingFolder = openStaging(path.dirname(dir), dir);
   const staging = stagingFolder.path;
+  let changes = requested;
   const moved: { destination: string; previous: string | undefined; placed: boolean }[] = [];
   // Folders made in the project for new files: removed again if the change is undone.
   const madeFolders: string[] = [];
@@ -198,6 +207,17 @@ export async function applyChanges(dir: string, changes: readonly FileChange[]):
       if (change.content === undefined) continue;
       mkdirSync(path.dirname(path.join(fresh, change.path)), { recursive: true });
       writeFileSync(path.join(fresh, change.path), change.content, { mode: 0o644 });
+    }
+    if (prepare) {
+      const scratch = path.join(staging, "scratch");
+      mkdirSync(scratch);
+      const extra = await prepare({ staged: fresh, scratch });
+      for (const change of extra) {
+        if (change.content === undefined) continue;
+        mkdirSync(path.dirname(path.join(fresh, change.path)), { recursive: true });
+        writeFileSync(path.join(fresh, change.path), change.content, { mode: 0o644 });
+      }
+      changes = [...requested.filter((c) => !extra.some((e) => e.path === c.path)), ...extra];
     }
     // The tests' hook for a Ctrl-C while staged: says so on stderr, then waits for the signal.
     if (process.env.CREATE_FLY_FASTAPI_TEST_PAUSE_STAGED) {

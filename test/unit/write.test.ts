@@ -138,4 +138,38 @@ describe("applyChanges", () => {
       await fs.remove(dir);
     }
   });
+
+  it("moves in what its prepare step derives from the staged files, and a prepare that fails leaves the project as it was", async () => {
+    const { applyChanges } = await import("../../src/write.js");
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "cff-prepare-"));
+    const dir = path.join(root, "api");
+    try {
+      await fs.outputFile(path.join(dir, "pyproject.toml"), "deps = [a]\n");
+      await fs.outputFile(path.join(dir, "uv.lock"), "locked: a\n");
+      // A lock derived from the staged pyproject.toml, as `uv lock` in a staged copy is.
+      const lockFromStaged = async ({ staged, scratch }: { staged: string; scratch: string }) => {
+        expect(await fs.readdir(scratch)).toEqual([]);
+        const deps = await fs.readFile(path.join(staged, "pyproject.toml"), "utf8");
+        return [{ path: "uv.lock", content: `locked: ${/\[(.*)\]/.exec(deps)![1]}\n` }];
+      };
+      const failing = async () => {
+        throw new UserError("uv lock failed on the changed pyproject.toml (no solution): nothing was changed");
+      };
+      await expect(applyChanges(dir, [{ path: "pyproject.toml", content: "deps = [a, b]\n" }, { path: "docs/b.md", content: "b\n" }], failing)).rejects.toThrow(
+        "uv lock failed on the changed pyproject.toml (no solution): nothing was changed",
+      );
+      expect(await fs.readFile(path.join(dir, "pyproject.toml"), "utf8")).toBe("deps = [a]\n");
+      expect(await fs.readFile(path.join(dir, "uv.lock"), "utf8")).toBe("locked: a\n");
+      expect(await fs.readdir(root)).toEqual(["api"]);
+      expect((await fs.readdir(dir)).sort()).toEqual(["pyproject.toml", "uv.lock"]);
+
+      await applyChanges(dir, [{ path: "pyproject.toml", content: "deps = [a, b]\n" }, { path: "docs/b.md", content: "b\n" }], lockFromStaged);
+      expect(await fs.readFile(path.join(dir, "pyproject.toml"), "utf8")).toBe("deps = [a, b]\n");
+      expect(await fs.readFile(path.join(dir, "uv.lock"), "utf8")).toBe("locked: a, b\n");
+      expect(await fs.readFile(path.join(dir, "docs/b.md"), "utf8")).toBe("b\n");
+      expect(await fs.readdir(root)).toEqual(["api"]);
+    } finally {
+      await fs.remove(root);
+    }
+  });
 });
