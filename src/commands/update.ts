@@ -1,13 +1,17 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { execa } from "execa";
+import { parse as parseToml } from "smol-toml";
 import type { ParsedArgs } from "../args.js";
 import { readRecordedOptions } from "../deploy/project.js";
 import { extraRegions } from "../deploy/options.js";
+import { serviceName, serviceWork, type ServiceNeed } from "../deploy/services.js";
+import { shellPath } from "../escape.js";
 import { UserError } from "../errors.js";
-import { FEATURES, OPTIONAL_FEATURES, alwaysProvisioned, provisionedOnRequest } from "../features/index.js";
+import { FEATURES, OPTIONAL_FEATURES, alwaysProvisioned, isEnabled, provisionedOnRequest, type Feature } from "../features/index.js";
+import { mergeContributions } from "../features/contributions.js";
 import { GENERATOR } from "../meta.js";
 import { mergeFile, type FileMerge } from "../merge.js";
 import { GROUPS, optionFor, optionsFor, flagUsage, type DeployOptions, type Option, type ProjectOptions, type UpdateCommand } from "../options.js";
@@ -15,7 +19,7 @@ import type { Plan, PlanExtras, PlannedFile } from "../plan.js";
 import { findRecorded } from "../recorded.js";
 import { resolve, type Given } from "../resolve.js";
 import type { Ui } from "../ui.js";
-import type { FileChange } from "../write.js";
+import type { FileChange, PrepareChanges } from "../write.js";
 import type { CommandModule, CommandResult } from "./types.js";
 
 /**
@@ -75,13 +79,44 @@ async function uncommitted(dir: string): Promise<string[]> {
 }
 
 /** Why a feature that is on cannot be turned off cleanly, or undefined when it can. */
-function notRemovable(id: string, remaining: readonly string[]): string | undefined {
-  const dependent = FEATURES.find((f) => remaining.includes(f.id) && f.requires?.includes(id));
+function notRemovable(id: string, remaining: readonly string[], features: readonly Feature[]): string | undefined {
+  const dependent = features.find((f) => remaining.includes(f.id) && f.requires?.includes(id));
   if (dependent) return `${dependent.id} requires it`;
-  const feature = FEATURES.find((f) => f.id === id);
+  const feature = features.find((f) => f.id === id);
   const provisioning = feature ? alwaysProvisioned(feature) : [];
   if (provisioning.length > 0) return `its deploy provisioned ${provisioning.join(", ")} on Fly, which removing the code would not undo`;
   return undefined;
+}
+
+/**
+ * Refuses, before anything is rendered, a change that leaves a feature on whose `requires` is off
+ * (one line naming the command that fixes it), or turns off one that cannot go cleanly.
+ * `features`: the generator's own unless a test brings its own.
+ */
+export function checkFeatureChange(command: UpdateCommand, before: readonly string[], after: readonly string[], features: readonly Feature[] = FEATURES): void {
+  const removed = before.filter((id) => !after.includes(id));
+  const refused = removed.flatMap((id) => {
+    const why = notRemovable(id, after, features);
+    return why ? [`${id} (${why})`] : [];
+  });
+  if (refused.length > 0) {
+    const dependents = features.filter((f) => after.includes(f.id) && f.requires?.some((id) => removed.includes(id))).map((f) => f.id);
+    const hint = dependents.length
+      ? command === "remove"
+        ? `remove what requires it in the same step: ${GENERATOR.name} remove ${[...removed, ...dependents].join(" ")}, or keep it`
+        : `turn off what requires it too: ${dependents.map((id) => `--no-${id}`).join(" ")}, or keep it`
+      : "keep it: its code is what uses what the deploy made";
+    throw new UserError(`cannot remove cleanly: ${refused.join("; ")}`, hint, "not_removable");
+  }
+  for (const feature of features.filter((f) => after.includes(f.id) && !before.includes(f.id))) {
+    const missing = (feature.requires ?? []).filter((id) => !after.includes(id));
+    if (missing.length === 0) continue;
+    const hint =
+      command === "upgrade"
+        ? `add ${missing.map((id) => `--${id}`).join(" ")}, or drop --${feature.id}`
+        : `add ${missing.length > 1 ? "them" : "it"} in the same step: ${GENERATOR.name} add ${[feature.id, ...missing].join(" ")}`;
+    throw new UserError(`${feature.id} requires ${missing.join(", ")}, which ${missing.length > 1 ? "are" : "is"} off in this project`, hint, "missing_requirement");
+  }
 }
 
 const on = (options: ProjectOptions) => optionalIds.filter((id) => options.features[id]);
@@ -128,7 +163,7 @@ async function upgradedOptions(recorded: ProjectOptions & DeployOptions, given: 
  */
 export interface Generator {
   planProject(options: ProjectOptions, extras?: PlanExtras): Plan;
-  applyChanges(dir: string, changes: readonly FileChange[]): Promise<void>;
+  applyChanges(dir: string, changes: readonly FileChange[], prepare?: PrepareChanges): Promise<void>;
 }
 
 export function updateCommand(command: UpdateCommand, generator: Generator): CommandModule<UpdateRequest> {
@@ -167,13 +202,7 @@ export function updateCommand(command: UpdateCommand, generator: Generator): Com
       // What changes, whichever command (upgrade's feature flags turn features on and off too).
       const added = optionalIds.filter((id) => options.features[id] && !recorded.features[id]);
       const removed = optionalIds.filter((id) => !options.features[id] && recorded.features[id]);
-      const refused = removed.flatMap((id) => {
-        const why = notRemovable(id, on(options));
-        return why ? [`${id} (${why})`] : [];
-      });
-      if (refused.length > 0) {
-        throw new UserError(`cannot remove cleanly: ${refused.join("; ")}`, "remove what requires it in the same step, or keep it", "not_removable");
-      }
+      checkFeatureChange(command, on(recorded), on(options));
       const dryRun = args.flags.has("dry-run");
       const readme = path.join(dir, "README.md");
       const createdAs = createdDirectory(existsSync(readme) ? readFileSync(readme, "utf8") : undefined, dir);
@@ -203,6 +232,72 @@ export function newerThan(a: string, b: string): boolean {
   for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
   return false;
 }
+
+const lastLine = (output: unknown) => String(output ?? "").trim().split("\n").pop() || "no output";
+
+/** The uv config a staged copy of the project takes with it (uv reads them from the project's folder). */
+const UV_FILES = ["uv.lock", "uv.toml", ".python-version", "README.md"];
+
+/**
+ * Why uv could not lock a copy of pyproject.toml (and the files of UV_FILES) as it would the
+ * project: a workspace, a source at a local path, or metadata built from the sources. Else undefined.
+ */
+export function stagedLockUnfit(pyproject: string): string | undefined {
+  let doc: { project?: { dynamic?: unknown[] }; tool?: { uv?: { workspace?: unknown; sources?: Record<string, unknown> } } };
+  try {
+    doc = parseToml(pyproject) as typeof doc;
+  } catch {
+    return "pyproject.toml is not valid TOML";
+  }
+  if (doc.tool?.uv?.workspace) return "the project is a uv workspace";
+  const sources = Object.values(doc.tool?.uv?.sources ?? {}).flatMap((s) => (Array.isArray(s) ? s : [s])) as Record<string, unknown>[];
+  if (sources.some((s) => s && typeof s === "object" && ("path" in s || "workspace" in s))) return "a uv source is a local path";
+  if ((doc.project?.dynamic ?? []).length > 0) return "its metadata is dynamic";
+  return undefined;
+}
+
+/**
+ * `uv lock` on a copy of the new pyproject.toml (with the lock and uv's files as they are) in the
+ * staging folder, before anything moves: the refreshed uv.lock moves in with the other files, and
+ * a failure leaves the project as it was. uv not on PATH: the files are written, the step skipped.
+ */
+async function lockCopy(command: UpdateCommand, dir: string, changed: readonly FileMerge[], scratch: string, steps: { step: string; status: "done" | "skipped" | "failed"; note: string }[]): Promise<FileChange[]> {
+  for (const file of ["pyproject.toml", ...UV_FILES]) {
+    const merged = changed.find((m) => m.path === file);
+    const content = merged ? merged.after : existsSync(path.join(dir, file)) ? readFileSync(path.join(dir, file), "utf8") : undefined;
+    if (content !== undefined) writeFileSync(path.join(scratch, file), content);
+  }
+  const locked = await execa("uv", ["lock"], { cwd: scratch, reject: false, all: true, stdin: "ignore" }).catch(() => undefined);
+  if (locked?.exitCode === undefined) {
+    steps.push({ step: "lock", status: "skipped", note: `uv is not on PATH: run cd ${shellPath(path.relative(process.cwd(), dir) || ".")} && uv lock` });
+    return [];
+  }
+  if (locked.exitCode !== 0) {
+    throw new UserError(
+      `uv lock failed on the changed pyproject.toml (${lastLine(locked.all)}): nothing was changed`,
+      `fix its cause (a pin of yours the new dependencies conflict with, or PyPI out of reach), then run ${command} again`,
+      "lock_failed",
+    );
+  }
+  steps.push({ step: "lock", status: "done", note: "uv lock" });
+  const lock = readFileSync(path.join(scratch, "uv.lock"), "utf8");
+  const current = existsSync(path.join(dir, "uv.lock")) ? readFileSync(path.join(dir, "uv.lock"), "utf8") : undefined;
+  return lock === current ? [] : [{ path: "uv.lock", content: lock }];
+}
+
+/** fly.toml's app: the name the deploy names its databases after (a deploy --name may have changed it). */
+function flyAppName(dir: string): string | undefined {
+  try {
+    const app = (parseToml(readFileSync(path.join(dir, "fly.toml"), "utf8")) as { app?: unknown }).app;
+    return typeof app === "string" && app !== "" ? app : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The services a deploy of a project with these options provisions (the features' provisioning with a `service`). */
+const servicesOf = (options: ProjectOptions): ServiceNeed[] =>
+  Object.values(mergeContributions(FEATURES.filter((f) => isEnabled(f, options))).provisioning).flatMap((step) => (step.service ? [step.service] : []));
 
 /** The files a plan writes, by path. */
 const byPath = (files: readonly PlannedFile[]) => new Map(files.map((f) => [f.path, f.content]));
@@ -312,9 +407,17 @@ async function runUpdate(request: UpdateRequest, ui: Ui, generator: Generator): 
   const newSecrets = newPlan.deploy.secrets.filter((s) => !recordedPlan.deploy.secrets.includes(s));
   const newProvisioning = newPlan.deploy.provisioning.filter((p) => !recordedPlan.deploy.provisioning.some((q) => JSON.stringify(q) === JSON.stringify(p)));
   const goneSecrets = recordedPlan.deploy.secrets.filter((s) => !newPlan.deploy.secrets.includes(s));
+  const before = servicesOf(request.recorded);
+  const app = flyAppName(dir) ?? request.options.name;
+  const newServices = servicesOf(request.options)
+    .filter((need) => !before.some((b) => b.kind === need.kind && b.secret === need.secret))
+    .map((need) => ({ ...need, name: serviceName(need.kind, app) }));
+  const deployCommand = `${GENERATOR.name} deploy ${path.relative(process.cwd(), dir) || "."}`;
   const deployNotes = [
+    ...newServices.map((need) =>
+      need.option ? `a deploy with --${need.option} (${deployCommand} --${need.option}) ${serviceWork(need, app)}` : `the next deploy (${deployCommand}) ${serviceWork(need, app)}`,
+    ),
     ...(newSecrets.length ? [`the next deploy sets the new secret${newSecrets.length > 1 ? "s" : ""} ${newSecrets.join(", ")} on Fly`] : []),
-    ...newProvisioning.map((p) => `the next deploy provisions: ${JSON.stringify(p)}`),
     ...(goneSecrets.length ? [`${goneSecrets.join(", ")} stay${goneSecrets.length > 1 ? "" : "s"} set on Fly: fly secrets unset ${goneSecrets.join(" ")}`] : []),
     // Not refused (most projects never asked for it), but not undone either.
     ...FEATURES.filter((f) => request.removed.includes(f.id)).flatMap((f) =>
@@ -346,7 +449,7 @@ async function runUpdate(request: UpdateRequest, ui: Ui, generator: Generator): 
     options: request.options,
     files: merges.map((m) => ({ path: m.path, action: m.action, changed: m.before !== m.after })),
     conflicts,
-    deploy: { newSecrets, newProvisioning, staleSecrets: goneSecrets },
+    deploy: { newSecrets, newProvisioning, newServices, staleSecrets: goneSecrets },
     ...(conflicts.length ? { error: { code: "merge_conflicts", message: `conflicts in ${conflicts.join(", ")}`, hint: "resolve the conflict markers, then commit" } } : {}),
     ...extra,
   });
@@ -379,37 +482,46 @@ async function runUpdate(request: UpdateRequest, ui: Ui, generator: Generator): 
     }
   }
 
+  // The lock follows pyproject.toml when uv is there; a pip project has no lock to refresh.
+  const steps: { step: string; status: "done" | "skipped" | "failed"; note: string }[] = [];
+  const pyproject = changed.find((m) => m.path === "pyproject.toml");
+  const locking = pyproject?.after !== undefined && request.options.pythonTool === "uv";
+  if (pyproject && request.options.pythonTool !== "uv") steps.push({ step: "lock", status: "skipped", note: "a pip project has no lock file; reinstall with pip install -e ." });
+  // uv locks a staged copy when pyproject.toml alone tells it the project; else the project itself, after the move.
+  const lockInPlace = locking ? stagedLockUnfit(pyproject.after!) : undefined;
   if (changed.length > 0) {
-    const writing = ui.step(`Writing ${changed.length} file${changed.length > 1 ? "s" : ""}`);
+    const writing = ui.step(`Writing ${changed.length} file${changed.length > 1 ? "s" : ""}${locking && !lockInPlace ? ", uv.lock refreshed in a staged copy first" : ""}`);
     try {
-      await generator.applyChanges(dir, changed.map((m) => ({ path: m.path, content: m.after })));
+      const lockStaged = locking && !lockInPlace ? (staging: { staged: string; scratch: string }) => lockCopy(command, dir, changed, staging.scratch, steps) : undefined;
+      await generator.applyChanges(dir, changed.map((m) => ({ path: m.path, content: m.after })), lockStaged);
     } catch (error) {
       writing.fail("nothing was changed");
       throw error;
     }
-    writing.done(`${command}: ${changed.length} file${changed.length > 1 ? "s" : ""} changed in ${dir}`);
+    writing.done(`${command}: ${changed.length} file${changed.length > 1 ? "s" : ""} changed in ${dir}${steps.some((s) => s.step === "lock" && s.status === "done") ? ", uv.lock refreshed" : ""}`);
   }
-
-  // The lock follows pyproject.toml when uv is there; a pip project has no lock to refresh.
-  const steps: { step: string; status: "done" | "skipped" | "failed"; note: string }[] = [];
-  if (changed.some((m) => m.path === "pyproject.toml")) {
-    if (request.options.pythonTool !== "uv") steps.push({ step: "lock", status: "skipped", note: "a pip project has no lock file; reinstall with pip install -e ." });
-    else {
-      const progress = ui.step("Refreshing uv.lock");
-      const locked = await execa("uv", ["lock"], { cwd: dir, reject: false, all: true }).catch(() => undefined);
-      // No exit code: uv could not be started (not on PATH).
-      const status = locked?.exitCode === undefined ? "skipped" : locked.exitCode === 0 ? "done" : "failed";
-      const note = status === "done" ? "uv lock" : status === "skipped" ? "uv is not on PATH: run uv lock" : `uv lock failed: ${String(locked?.all ?? "").trim().split("\n").pop()}`;
-      (status === "failed" ? progress.fail : progress.done)(note);
-      steps.push({ step: "lock", status, note });
-    }
+  if (lockInPlace) {
+    const progress = ui.step(`Refreshing uv.lock (${lockInPlace}, so uv locks the project itself)`);
+    const locked = await execa("uv", ["lock"], { cwd: dir, reject: false, all: true }).catch(() => undefined);
+    const status = locked?.exitCode === undefined ? "skipped" : locked.exitCode === 0 ? "done" : "failed";
+    const rerun = `cd ${shellPath(path.relative(process.cwd(), dir) || ".")} && uv lock`;
+    const note =
+      status === "done"
+        ? "uv lock"
+        : status === "skipped"
+          ? `uv is not on PATH: run ${rerun}`
+          : `uv lock failed (${lastLine(locked?.all)}): the files are changed, uv.lock is not; fix that, then run ${rerun}`;
+    (status === "done" ? progress.done : progress.fail)(note);
+    steps.push({ step: "lock", status, note });
   }
+  const lockWarning = steps.find((s) => s.step === "lock" && s.status !== "done" && request.options.pythonTool === "uv");
   return {
     document: document({ steps }),
     exitCode,
     ...(conflictError ? { error: conflictError } : {}),
     show(ui) {
       ui.note(command === "upgrade" ? "Upgrade" : command === "add" ? "Added" : "Removed", summary);
+      if (lockWarning) ui.info(`warning: ${lockWarning.note}`);
       if (conflicts.length === 0) ui.outro("Done: review with git diff, then commit");
     },
   };

@@ -50,6 +50,14 @@ export const POSTGRES_PLAN = { plan: "basic", label: "Basic", storageGb: 10 } as
 
 export const serviceName = (kind: ManagedServiceKind, app: string) => `${app.slice(0, 63 - SERVICES[kind].suffix.length)}${SERVICES[kind].suffix}`;
 
+/** What a deploy does for a service the app lacks, in words (the add summary and the deploy's announcement say it alike). */
+export function serviceWork(need: ServiceNeed, app: string): string {
+  const name = serviceName(need.kind, app);
+  return need.kind === "managed-postgres"
+    ? `creates the ${SERVICES[need.kind].label} cluster ${name} (or reuses it when it exists) and attaches it with fly mpg attach, which sets ${need.secret}`
+    : `creates the ${SERVICES[need.kind].label} ${name} (or reuses it when it exists) and sets ${need.secret} to its URL`;
+}
+
 /**
  * The services a deploy provisions: those always needed, and those whose option is on. An option
  * given on for a project none of whose features offers it is refused: nothing would use it.
