@@ -10,7 +10,7 @@ import { offerGithubSecret, type GithubSecret } from "./github.js";
 import type { MachinePlan } from "./machines.js";
 import { writeAppName, type DeployProject } from "./project.js";
 import { secretLine } from "./secrets.js";
-import { SERVICES, planServices, serviceName, provisionPostgres, provisionRedis, serviceExtras, wantedServices, type ServiceNeed, type ServiceOutcome, type ServicePlan } from "./services.js";
+import { SERVICES, planServices, serviceName, serviceWork, provisionPostgres, provisionRedis, serviceExtras, wantedServices, type ServiceNeed, type ServiceOutcome, type ServicePlan } from "./services.js";
 import { SMOKE_ORIGIN_ENV, SmokeError, smokeTest, type SmokeResult } from "./smoke.js";
 import {
   DeployError,
@@ -79,6 +79,11 @@ export interface DeploySummary {
   secrets: { name: string; source: string }[];
   /** The databases Fly runs for the app: created, reused (found by name), given (a URL from the user) or kept (the app had the secret). */
   provisioning: ServiceOutcome[];
+  /**
+   * What this deploy gave the app that it lacked (all of it for a new app): the services it
+   * provisioned and the secrets it set for the first time, e.g. after `add postgres` or `add auth`.
+   */
+  added: { services: { kind: ServiceNeed["kind"]; name: string; secret: string }[]; secrets: string[] };
   /** Secrets this deploy generated (an API key): shown here once, stored nowhere else. */
   generatedSecrets?: Record<string, string>;
   smoke: SmokeResult;
@@ -150,6 +155,15 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
   }
   fly.redact(secrets.flatMap((s) => (s.value ? [s.value] : [])));
   const { machines, estimate } = await deployCost(dir, extras, request.ha, existing, serviceExtras(services));
+  // What the app lacks, said before it is done: what a feature added since the last deploy brings.
+  const added = {
+    services: services.filter((p) => p.mode === "provision").map((p) => ({ kind: p.need.kind, name: p.name, secret: p.need.secret })),
+    secrets: secrets.filter((s) => s.value !== undefined && !pre.alreadySet.has(s.name)).map((s) => s.name),
+  };
+  if (pre.ownApp && added.services.length + added.secrets.length > 0) {
+    const services = wanted.filter((need) => added.services.some((a) => a.kind === need.kind)).map((need) => `${SERVICES[need.kind].label}: ${serviceWork(need, pre.appName)}`);
+    ui.info(`New for ${pre.appName} since its last deploy: ${[...services, ...(added.secrets.length ? [`the secret${added.secrets.length > 1 ? "s" : ""} ${added.secrets.join(", ")}`] : [])].join("; ")}`);
+  }
   ui.info(`Machines: ${machineCounts(machines)}: ${machines.why}`);
   ui.info(`Estimated cost: ${estimate.summary}`);
 
@@ -252,6 +266,8 @@ export async function deployProject(request: DeployRequest): Promise<DeploySumma
     flyctl: { command: fly.bin, version: fly.version },
     secrets: secrets.map(({ name, source }) => ({ name, source: imported.includes(name) ? `staged from ${source}` : source })),
     provisioning,
+    // Named after the app as it ended (a new app may have taken another name).
+    added: { ...added, services: added.services.map((s) => ({ ...s, name: serviceName(s.kind, app) })) },
     ...(secrets.some((s) => s.source === "generated")
       ? { generatedSecrets: Object.fromEntries(secrets.filter((s) => s.source === "generated").map((s) => [s.name, s.value!])) }
       : {}),
@@ -324,6 +340,9 @@ export function summaryLines(summary: DeploySummary): string[] {
     `Regions:   ${primary ?? "?"} (primary)${extra.length ? `, ${extra.join(", ")}` : ""}`,
     `Machines:  ${Object.entries(summary.machines.running).map(([region, n]) => `${n} in ${region}`).join(", ") || "none reported"}: ${summary.machines.why}`,
     `Cost:      ${summary.estimate.summary}`,
+    ...(summary.created || summary.added.services.length + summary.added.secrets.length === 0
+      ? []
+      : [`New:       ${[...summary.added.services.map((s) => `${SERVICES[s.kind].label} ${s.name}`), ...summary.added.secrets].join(", ")} (not there at the last deploy)`]),
     ...summary.provisioning.map((p) => `${`${SERVICES[p.kind].short}:`.padEnd(11)}${p.action === "given" || p.action === "kept" ? `${p.secret} ${p.action === "given" ? "given by you" : "already set: kept"}` : `${p.name} ${p.action}, ${p.secret} set`}`),
     summary.smoke.stream
       ? `Stream:    first event after ${summary.smoke.stream.firstEventMs} ms, then one every ${summary.smoke.stream.medianGapMs} ms (median), done after ${summary.smoke.stream.totalMs} ms`

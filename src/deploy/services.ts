@@ -65,7 +65,7 @@ export function serviceWork(need: ServiceNeed, app: string): string {
 export function wantedServices(needs: readonly ServiceNeed[], options: Record<string, boolean | undefined>): ServiceNeed[] {
   for (const [option, on] of Object.entries(options)) {
     if (on && !needs.some((need) => need.option === option)) {
-      throw new DeployError("preflight", `--${option}: no feature of this project uses it`, `drop --${option}${option === "redis" ? " (the rate limits use Redis: a project created with --ratelimit)" : ""}`);
+      throw new DeployError("preflight", `--${option}: no feature of this project uses it`, `drop --${option}${option === "redis" ? ", or turn the rate limits (which use Redis) on first: create-fly-fastapi add ratelimit" : ""}`);
     }
   }
   return needs.filter((need) => !need.option || options[need.option] === true);
