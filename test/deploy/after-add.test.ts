@@ -6,6 +6,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { summaryLines } from "../../src/deploy/index.js";
 import { KEY, runCli, snapshot, startFakeApp, storedSecrets, workspace, type Workspace } from "./helpers.js";
 
 let app: Awaited<ReturnType<typeof startFakeApp>>;
@@ -67,6 +68,8 @@ describe("deploy after add postgres", () => {
       added: { services: [{ kind: "managed-postgres", name: "grown-db", secret: "DATABASE_URL" }], secrets: [] },
     });
     expect(doc.secrets).toContainEqual({ name: "GROQ_API_KEY", source: "already set" });
+    // A person's summary names it too.
+    expect(summaryLines(doc)).toContain("New:       Managed Postgres grown-db (not there at the last deploy)");
     expect(second.stderr).toContain(
       "New for grown since its last deploy: Managed Postgres: creates the Managed Postgres cluster grown-db (or reuses it when it exists) and attaches it with fly mpg attach, which sets DATABASE_URL",
     );
