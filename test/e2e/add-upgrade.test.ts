@@ -5,7 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { parse } from "smol-toml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
 import { BIN, runCli } from "../support/cli.js";
+import { postgresBin, startPostgres } from "../support/postgres.js";
 import { projectEnv, serveProject } from "../support/serve.js";
 import { readSse } from "../support/sse.js";
 import { REPO_ROOT, toolEnv } from "../support/tools.js";
@@ -40,6 +42,9 @@ const read = (dir: string, file: string) => fs.readFile(path.join(dir, file), "u
 
 const OWNER_ERROR_LINE = '    413: {"model": ErrorResponse, "description": "The request body is too large"},';
 const OWNER_README = "\n## Team notes\n\nOn call for this API: #ai-backend.\n";
+
+/** initdb and pg_ctl, for add postgres's live check (the generated tests find them themselves). */
+const pgBin = postgresBin();
 
 describe("add and upgrade keep the owner's edits", () => {
   let root: string;
@@ -176,6 +181,88 @@ describe("add and upgrade keep the owner's edits", () => {
     }
     await git(dir, ["add", "--all"]);
     await git(dir, ["commit", "--quiet", "--message", "add mcp"]);
+  }, 600_000);
+
+  it.skipIf(!pgBin)("add postgres after mcp: the owner's edits and mcp stay, a chat with a conversation_id is stored, and git diff shows only what postgres brought", async () => {
+    const result = await runCli(["add", "postgres", dir, "--json"], { env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc).toMatchObject({ ok: true, added: ["postgres"], conflicts: [] });
+    expect(doc.steps).toEqual([{ step: "lock", status: "done", note: "uv lock" }]);
+    // What the next deploy does, for the owner to expect.
+    expect(doc.deploy.newServices).toEqual([{ kind: "managed-postgres", secret: "DATABASE_URL", name: expect.stringMatching(/-db$/) }]);
+
+    // Every edit of the owner's is still there, and mcp with them.
+    expect(await read(dir, "app/routes/chat.py")).toContain(OWNER_ERROR_LINE);
+    const readme = await read(dir, "README.md");
+    expect(readme).toContain(OWNER_README);
+    expect(readme).toContain("[MCP server](docs/mcp.md)");
+    expect(readme).toContain("(docs/postgres.md)");
+    expect(await fs.pathExists(path.join(dir, "docs/tools.md"))).toBe(false);
+    expect(await fs.pathExists(path.join(dir, "app/routes/mcp.py"))).toBe(true);
+    const pyproject = parse(await read(dir, "pyproject.toml")) as { project: { dependencies: string[] }; tool: Record<string, { features: Record<string, boolean> }> };
+    expect(pyproject.project.dependencies).toEqual(
+      expect.arrayContaining(["cachetools>=5", expect.stringMatching(/^fastmcp==/), expect.stringMatching(/^sqlalchemy/i), expect.stringMatching(/^asyncpg/), expect.stringMatching(/^alembic/)]),
+    );
+    expect(pyproject.tool["create-fly-fastapi"]!.features).toMatchObject({ mcp: true, postgres: true });
+    expect(await read(dir, "fly.toml")).toContain('release_command = "alembic upgrade head"');
+
+    // Only the files the run says it changed, plus the lock it refreshed with them.
+    const status = (await git(dir, ["status", "--porcelain", "--untracked-files=all"])).stdout.split("\n").filter(Boolean).map((line) => line.slice(3));
+    const changed = doc.files.filter((f: { changed: boolean }) => f.changed).map((f: { path: string }) => f.path);
+    expect(status.sort()).toEqual([...changed, "uv.lock"].sort());
+    expect(changed).toEqual(expect.arrayContaining(["app/schemas.py", "fly.toml", "Dockerfile", "docs/postgres.md", "alembic.ini"]));
+    const pyDiff = (await git(dir, ["diff", "--unified=0", "pyproject.toml"])).stdout.split("\n");
+    expect(pyDiff.filter((l) => l.startsWith("-") && !l.startsWith("---"))).toEqual(["-postgres = false"]);
+
+    const synced = await execa("uv", ["sync"], { cwd: dir, env: toolEnv(), reject: false, all: true });
+    expect(synced.exitCode, synced.all).toBe(0);
+    const check = await execa(path.join(dir, ".venv/bin/ruff"), ["check", "."], { cwd: dir, reject: false });
+    expect(check.stdout + check.stderr).toContain("All checks passed");
+    const format = await execa(path.join(dir, ".venv/bin/ruff"), ["format", "--check", "."], { cwd: dir, reject: false });
+    expect(format.exitCode, format.stdout).toBe(0);
+    // No DATABASE_URL: the generated tests start their own PostgreSQL with initdb.
+    const pytest = await execa(path.join(dir, ".venv/bin/pytest"), ["-q", "-p", "no:cacheprovider", "-rs"], { cwd: dir, reject: false, env: projectEnv({ CI: "true" }), extendEnv: false });
+    expect(pytest.exitCode, pytest.stdout.slice(-3000)).toBe(0);
+    expect(pytest.stdout).toMatch(/\d+ passed/);
+    expect(pytest.stdout).not.toMatch(/SKIPPED.*PostgreSQL/);
+
+    // Live: migrated with the release_command, served against a real PostgreSQL, a chat is stored.
+    const postgres = await startPostgres(pgBin!);
+    try {
+      const migrated = await execa(path.join(dir, ".venv/bin/alembic"), ["upgrade", "head"], { cwd: dir, env: projectEnv({ DATABASE_URL: postgres.url }), extendEnv: false, reject: false, all: true });
+      expect(migrated.exitCode, migrated.all).toBe(0);
+      const app = await serveProject(dir, { DATABASE_URL: postgres.url });
+      try {
+        const conversation = randomUUID();
+        const response = await fetch(`${app.origin}/v1/chat/stream`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "text/event-stream" },
+          body: JSON.stringify({ messages: [{ role: "user", content: "hello there" }], conversation_id: conversation }),
+        });
+        expect(response.status).toBe(200);
+        const events = await readSse(response, () => {});
+        expect(events.some((e) => e.event === "delta")).toBe(true);
+        const done = events.find((e) => e.event === "done");
+        expect(done, JSON.stringify(events)).toBeDefined();
+        expect(JSON.parse(done!.data!)).toMatchObject({ conversation_id: conversation, stored: true });
+        const stored = await fetch(`${app.origin}/v1/conversations/${conversation}`);
+        expect(stored.status).toBe(200);
+        expect(((await stored.json()).messages as { role: string; content: string }[]).map((m) => [m.role, m.content])).toEqual([
+          ["user", "hello there"],
+          ["assistant", "hello there"],
+        ]);
+        // The owner's error response and mcp's routes are still served.
+        const openapi = await (await fetch(`${app.origin}/openapi.json`)).json();
+        expect(openapi.paths["/v1/chat"].post.responses["413"].description).toBe("The request body is too large");
+      } finally {
+        await app.stop();
+      }
+    } finally {
+      await postgres.remove();
+    }
+    await git(dir, ["add", "--all"]);
+    await git(dir, ["commit", "--quiet", "--message", "add postgres"]);
   }, 600_000);
 
   it("a conflicting edit: markers in that file only, listed, exit 1, every other file merged", async () => {
@@ -357,5 +444,49 @@ describe("a feature whose deploy provisioned a database", () => {
     expect(output).toContain("if a deploy ran with --redis, what it provisioned for ratelimit (rate_limit_redis) stays on Fly");
     expect(output).toContain("dry run: nothing was written");
     expect(await hashTree(dir)).toBe(before);
+  });
+});
+
+describe("the lock refreshed with the change", () => {
+  let root: string;
+  let dir: string;
+  let fakeBin: string;
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), "cff-update-lock-"));
+    dir = path.join(root, "locked-api");
+    const created = await runCli(["locked-api", "--yes", "--no-install", "--no-git"], { cwd: root });
+    expect(created.exitCode, created.stderr).toBe(0);
+    await fs.writeFile(path.join(dir, "uv.lock"), "version = 1\n# the owner's lock\n");
+    // A uv whose resolution fails, as it does for a pin that conflicts or without PyPI.
+    fakeBin = path.join(root, "bin");
+    await fs.outputFile(path.join(fakeBin, "uv"), "#!/bin/sh\necho '  × No solution found when resolving dependencies:' >&2\necho 'error: fastmcp==9.9 is unavailable' >&2\nexit 1\n", { mode: 0o755 });
+  });
+  afterAll(async () => {
+    if (root) await fs.remove(root);
+  });
+
+  it("a uv lock that fails on the staged copy leaves the project as it was, in one line naming the cause and the fix", async () => {
+    const before = await hashTree(dir);
+    const result = await runCli(["add", "mcp", dir], { env: { PATH: `${fakeBin}${path.delimiter}${process.env.PATH}` } });
+    expect(result.exitCode).toBe(1);
+    const errors = result.stderr.split("\n").filter((line) => line.startsWith("error:"));
+    expect(errors).toEqual(["error: uv lock failed on the changed pyproject.toml (error: fastmcp==9.9 is unavailable): nothing was changed"]);
+    expect(result.stderr).toContain("hint: fix its cause (a pin of yours the new dependencies conflict with, or PyPI out of reach), then run add again");
+    expect(await hashTree(dir)).toBe(before);
+    expect(await fs.readdir(root)).toEqual(["bin", "locked-api"].sort());
+    const json = await runCli(["add", "mcp", dir, "--json"], { env: { PATH: `${fakeBin}${path.delimiter}${process.env.PATH}` } });
+    expect(json.exitCode).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: "lock_failed" } });
+    expect(await hashTree(dir)).toBe(before);
+  });
+
+  it("without uv on PATH the change is written and a warning says the command that refreshes the lock", async () => {
+    // git and node stay reachable; uv does not.
+    const bare = [path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
+    const result = await runCli(["add", "mcp", dir], { env: { PATH: bare }, cwd: root });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).toContain("warning: uv is not on PATH: run cd locked-api && uv lock");
+    expect(await fs.pathExists(path.join(dir, "app/routes/mcp.py"))).toBe(true);
+    expect(await read(dir, "uv.lock")).toBe("version = 1\n# the owner's lock\n");
   });
 });
