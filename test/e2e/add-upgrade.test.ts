@@ -41,6 +41,8 @@ const git = (dir: string, args: string[]) => execa("git", args, { cwd: dir, env:
 const read = (dir: string, file: string) => fs.readFile(path.join(dir, file), "utf8");
 
 const OWNER_ERROR_LINE = '    413: {"model": ErrorResponse, "description": "The request body is too large"},';
+/** A field the owner adds to the chat request (the model forbids unknown ones, so a request with it proves it is there). */
+const OWNER_FIELD = '    user: str | None = Field(default=None, max_length=64, description="Who asks, for our logs.")';
 const OWNER_README = "\n## Team notes\n\nOn call for this API: #ai-backend.\n";
 
 /** initdb and pg_ctl, for add postgres's live check (the generated tests find them themselves). */
@@ -60,8 +62,14 @@ describe("add and upgrade keep the owner's edits", () => {
 
     // The owner's edits, as they would make them.
     const chat = await read(dir, "app/routes/chat.py");
-    const firstError = chat.split("\n").find((line) => line.startsWith("    400: "))!;
-    await fs.writeFile(path.join(dir, "app/routes/chat.py"), chat.replace(firstError, `${firstError}\n${OWNER_ERROR_LINE}`));
+    // Anchored on what survives a rewrite of the templates: the table's name, the class and its first field.
+    const errors = chat.split("\n").find((line) => line.startsWith("ERROR_RESPONSES"))!;
+    await fs.writeFile(path.join(dir, "app/routes/chat.py"), chat.replace(errors, `${errors}\n${OWNER_ERROR_LINE}`));
+    const schemas = (await read(dir, "app/schemas.py")).split("\n");
+    const request = schemas.findIndex((line) => line.startsWith("class ChatRequest("));
+    const messages = schemas.findIndex((line, i) => i > request && line.startsWith("    messages:"));
+    schemas.splice(messages + 1, 0, OWNER_FIELD);
+    await fs.writeFile(path.join(dir, "app/schemas.py"), schemas.join("\n"));
     await fs.appendFile(path.join(dir, "README.md"), OWNER_README);
     const added = await execa("uv", ["add", "--no-sync", "cachetools>=5"], { cwd: dir, env: toolEnv(), reject: false, all: true });
     expect(added.exitCode, added.all).toBe(0);
@@ -134,6 +142,7 @@ describe("add and upgrade keep the owner's edits", () => {
     expect(doc.steps).toEqual([{ step: "lock", status: "done", note: "uv lock" }]);
 
     expect(await read(dir, "app/routes/chat.py")).toContain(OWNER_ERROR_LINE);
+    expect(await read(dir, "app/schemas.py")).toContain(OWNER_FIELD);
     const readme = await read(dir, "README.md");
     expect(readme).toContain(OWNER_README);
     expect(readme).toContain("[MCP server](docs/mcp.md)");
@@ -192,8 +201,12 @@ describe("add and upgrade keep the owner's edits", () => {
     // What the next deploy does, for the owner to expect.
     expect(doc.deploy.newServices).toEqual([{ kind: "managed-postgres", secret: "DATABASE_URL", name: expect.stringMatching(/-db$/) }]);
 
-    // Every edit of the owner's is still there, and mcp with them.
+    // Every edit of the owner's is still there, and mcp with them; postgres's field joins the owner's.
     expect(await read(dir, "app/routes/chat.py")).toContain(OWNER_ERROR_LINE);
+    const schemas = await read(dir, "app/schemas.py");
+    expect(schemas).toContain(OWNER_FIELD);
+    expect(schemas).toMatch(/^ {4}conversation_id: uuid\.UUID \| None = Field\(/m);
+    expect(doc.files).toContainEqual({ path: "app/schemas.py", action: "merged", changed: true });
     const readme = await read(dir, "README.md");
     expect(readme).toContain(OWNER_README);
     expect(readme).toContain("[MCP server](docs/mcp.md)");
@@ -238,7 +251,8 @@ describe("add and upgrade keep the owner's edits", () => {
         const response = await fetch(`${app.origin}/v1/chat/stream`, {
           method: "POST",
           headers: { "content-type": "application/json", accept: "text/event-stream" },
-          body: JSON.stringify({ messages: [{ role: "user", content: "hello there" }], conversation_id: conversation }),
+          // The owner's field and postgres's in one request: the model forbids unknown fields.
+          body: JSON.stringify({ messages: [{ role: "user", content: "hello there" }], user: "alice", conversation_id: conversation }),
         });
         expect(response.status).toBe(200);
         const events = await readSse(response, () => {});
@@ -335,6 +349,7 @@ describe("add and upgrade keep the owner's edits", () => {
     const chat = await read(dir, "app/routes/chat.py");
     expect(chat).toContain(fixed);
     expect(chat).toContain(OWNER_ERROR_LINE);
+    expect(await read(dir, "app/schemas.py")).toContain(OWNER_FIELD);
     const readme = await read(dir, "README.md");
     expect(readme).toContain("npx create-fly-fastapi@0.1.1 ");
     expect(readme).toContain(OWNER_README);
