@@ -12,6 +12,8 @@
 //          --quiet-wait=S (before each section wait up to S s for an idle machine; 45 by default, 0 with --quick).
 //          --coalesce[=0,10,25,50] (only the token-coalescing comparison: the app at each STREAM_COALESCE_MS,
 //          interleaved; saved in .cache/bench/results-coalesce.json, then docs/benchmarks.md is rendered again).
+//          --history (only the conversation-history TTFT of a --postgres project; saved in
+//          .cache/bench/results-history.json, then its section of docs/benchmarks.md is written again).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -19,7 +21,9 @@ import { breakdown, ensureCompetitors, profileCli, timeScaffolders } from "./ben
 import { npmCost } from "./bench/npm-cost.mjs";
 import { appBenchmarks } from "./bench/app.mjs";
 import { DEFAULT_WINDOWS, coalesceBenchmarks } from "./bench/coalesce.mjs";
+import { historyBenchmark } from "./bench/history.mjs";
 import { renderMarkdown, renderSummary } from "./bench/report.mjs";
+import { historyMarkdown, historySummaryLine } from "./bench/report-history.mjs";
 import { BENCH_CACHE, REPO_ROOT, busyShare, cleanupTemp, cpuCounters, log, machine, must, waitQuiet } from "./bench/util.mjs";
 
 const argv = process.argv.slice(2);
@@ -27,11 +31,19 @@ const argv = process.argv.slice(2);
 const COALESCE_FILE = path.join(BENCH_CACHE, "results-coalesce.json");
 /** The last coalescing comparison, rendered beside whichever full run the doc shows. */
 const withCoalescing = (results) => (fs.existsSync(COALESCE_FILE) ? { ...results, coalesce: JSON.parse(fs.readFileSync(COALESCE_FILE, "utf8")) } : results);
+const HISTORY_FILE = path.join(BENCH_CACHE, "results-history.json");
+/** The last `--history` run, rendered when the run shown has no history section of its own. */
+const withHistory = (results) => {
+  if (!fs.existsSync(HISTORY_FILE)) return results;
+  const saved = JSON.parse(fs.readFileSync(HISTORY_FILE, "utf8"));
+  return { ...results, history: { h: saved.history, date: saved.date, mode: "`npm run bench -- --history`" } };
+};
+const DOC = path.join(REPO_ROOT, "docs", "benchmarks.md");
 
 // --render: rewrite docs/benchmarks.md from the last full run's raw results, measuring nothing.
 if (argv.includes("--render")) {
   const file = path.join(BENCH_CACHE, "results-full.json");
-  const saved = withCoalescing(JSON.parse(fs.readFileSync(file, "utf8")));
+  const saved = withHistory(withCoalescing(JSON.parse(fs.readFileSync(file, "utf8"))));
   fs.writeFileSync(path.join(REPO_ROOT, "docs", "benchmarks.md"), renderMarkdown(saved));
   console.log(renderSummary(saved));
   process.exit(0);
@@ -51,8 +63,36 @@ if (coalesceArg) {
     fs.mkdirSync(BENCH_CACHE, { recursive: true });
     fs.writeFileSync(COALESCE_FILE, JSON.stringify(run, null, 2));
     const full = path.join(BENCH_CACHE, "results-full.json");
-    if (fs.existsSync(full)) fs.writeFileSync(path.join(REPO_ROOT, "docs", "benchmarks.md"), renderMarkdown(withCoalescing(JSON.parse(fs.readFileSync(full, "utf8")))));
+    if (fs.existsSync(full)) fs.writeFileSync(path.join(REPO_ROOT, "docs", "benchmarks.md"), renderMarkdown(withHistory(withCoalescing(JSON.parse(fs.readFileSync(full, "utf8"))))));
     log(`done in ${run.seconds.toFixed(0)} s; raw results in .cache/bench/results-coalesce.json`);
+  } finally {
+    cleanupTemp();
+  }
+  process.exit(0);
+}
+// --history: the conversation-history TTFT alone, then its section of the doc written again.
+if (argv.includes("--history")) {
+  must(process.execPath, ["scripts/build.mjs"], { cwd: REPO_ROOT, timeoutMs: 120_000 });
+  const t0 = Date.now();
+  try {
+    const history = await historyBenchmark({ quick: false, deadline: Date.now() + 240_000 });
+    const run = { date: new Date().toISOString(), machine: machine(), seconds: (Date.now() - t0) / 1000, history };
+    fs.mkdirSync(BENCH_CACHE, { recursive: true });
+    fs.writeFileSync(HISTORY_FILE, JSON.stringify(run, null, 2));
+    console.log(historySummaryLine(history));
+    const full = path.join(BENCH_CACHE, "results-full.json");
+    if (fs.existsSync(full)) fs.writeFileSync(DOC, renderMarkdown(withHistory(withCoalescing(JSON.parse(fs.readFileSync(full, "utf8"))))));
+    else {
+      // No full run here to render from: only this section of the doc is replaced (or put before the analysis).
+      const doc = fs.readFileSync(DOC, "utf8");
+      const section = historyMarkdown(history, { date: run.date, mode: "`npm run bench -- --history`" }).join("\n");
+      const at = doc.indexOf("## Conversation history");
+      const end = at < 0 ? -1 : doc.indexOf("\n## ", at + 1);
+      const before = doc.indexOf("## Analysis");
+      const next = at >= 0 ? doc.slice(0, at) + section + (end < 0 ? "" : doc.slice(end + 1)) : before >= 0 ? doc.slice(0, before) + section + "\n" + doc.slice(before) : `${doc.trimEnd()}\n\n${section}`;
+      fs.writeFileSync(DOC, next);
+    }
+    log(`done in ${run.seconds.toFixed(0)} s; raw results in .cache/bench/results-history.json`);
   } finally {
     cleanupTemp();
   }
@@ -127,6 +167,9 @@ try {
 
   await section("npm", async () => await npmCost({ runs: quick ? 2 : 5, deadline: deadlineFor(quick ? 0.15 : 0.1) }));
 
+  // Before the app's section, which takes what is left of the budget.
+  await section("history", async () => historyBenchmark({ quick, deadline: deadlineFor(quick ? 0.25 : 0.1) }));
+
   await section("app", async () => appBenchmarks({ quick, deadline: started + BUDGET_MS - 10_000 }));
 } finally {
   cleanupTemp();
@@ -138,7 +181,7 @@ fs.writeFileSync(path.join(BENCH_CACHE, `results-${results.mode}.json`), JSON.st
 if (argv.includes("--json")) console.log(JSON.stringify(results, null, 2));
 else console.log(renderSummary(results));
 if (writeDocs) {
-  fs.writeFileSync(path.join(REPO_ROOT, "docs", "benchmarks.md"), renderMarkdown(withCoalescing(results)));
+  fs.writeFileSync(path.join(REPO_ROOT, "docs", "benchmarks.md"), renderMarkdown(withHistory(withCoalescing(results))));
   log("wrote docs/benchmarks.md");
 }
 log(`done in ${(results.elapsedMs / 1000).toFixed(0)} s; raw results in .cache/bench/results-${results.mode}.json`);

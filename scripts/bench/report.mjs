@@ -6,6 +6,7 @@ import { fmtBytes, fmtInt, fmtMs, fmtRatio, fmtS, table } from "./util.mjs";
 import { COMPETITORS } from "./scaffold.mjs";
 import { appMarkdown, appSummaryLines, appTargetRows } from "./report-app.mjs";
 import { coalesceMarkdown } from "./report-coalesce.mjs";
+import { historyMarkdown, historySummaryLine } from "./report-history.mjs";
 
 const mark = (ok) => (ok === undefined || ok === null ? "" : ok ? "✅" : "❌");
 
@@ -64,6 +65,7 @@ export function renderSummary(results) {
     );
   }
   if (results.sections.app) lines.push(...appSummaryLines(results.sections.app));
+  if (results.sections.history) lines.push(historySummaryLine(results.sections.history));
   for (const e of results.errors) lines.push(`section ${e.section} failed: ${e.message.split("\n")[0]}`);
   return lines.join("\n");
 }
@@ -189,6 +191,9 @@ export function renderMarkdown(results) {
 
   if (s.app) out.push(...appMarkdown(results));
   if (results.coalesce) out.push(...coalesceMarkdown(results.coalesce));
+  // From this run, or from the last `--history` run when this one has none.
+  const history = s.history ? { h: s.history, date: results.date, mode: `\`npm run bench\`, ${results.mode}` } : results.history;
+  if (history) out.push(...historyMarkdown(history.h, history));
 
   // Hand-written analysis (profiles, experiments, proposals) kept beside the generator.
   const notes = path.join(path.dirname(fileURLToPath(import.meta.url)), "notes.md");
@@ -212,7 +217,8 @@ export function renderMarkdown(results) {
     "reads `.cache/bench/container-report.json`, written by `scripts/container/check.sh --report <that file> <project>`",
     "(its `sizeBytes`; `baseSizeBytes` when present). All traffic stays on 127.0.0.1; every loop is bounded in count and",
     "time. Raw figures: `.cache/bench/results-full.json`. `--only=scaffold,npm,app` runs some sections;",
-    "`--coalesce` compares STREAM_COALESCE_MS windows alone (`.cache/bench/results-coalesce.json`).",
+    "`--coalesce` compares STREAM_COALESCE_MS windows alone (`.cache/bench/results-coalesce.json`); `--history` measures",
+    "the conversation-history TTFT alone (`.cache/bench/results-history.json`; needs PostgreSQL's `initdb`).",
     "",
   );
   return out.join("\n");

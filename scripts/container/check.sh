@@ -10,7 +10,15 @@
 # dependency install came from the layer cache and that the final image's
 # virtualenv holds the same dependencies, file for file. See docs/container.md.
 #
-#   scripts/container/check.sh [--port N] [--no-rebuild] [--keep] [--report FILE] <project-dir>
+# With --database-url (a project whose fly.toml has a [deploy] release_command, as --postgres
+# writes), it also does what a Fly deploy does before new Machines take traffic: runs that
+# release_command in the image against the database (which must be empty: it migrates from
+# nothing), runs it a second time (every deploy runs it), then serves the image with
+# DATABASE_URL and checks that /readyz reports the database and that a chat with a
+# conversation_id is stored and read back.
+#
+#   scripts/container/check.sh [--port N] [--no-rebuild] [--keep] [--report FILE]
+#                              [--database-url URL] <project-dir>
 #
 # Base images are never pulled. Missing ones are replaced by stand-ins built
 # here and cached in a buildah store of their own:
@@ -42,6 +50,7 @@ PORT=8080
 REBUILD=1
 KEEP=0
 REPORT=""
+DATABASE_URL_FOR_CHECK=""
 PROJECT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -49,6 +58,7 @@ while [ $# -gt 0 ]; do
     --no-rebuild) REBUILD=0; shift ;;
     --keep) KEEP=1; shift ;;
     --report) REPORT="$2"; shift 2 ;;
+    --database-url) DATABASE_URL_FOR_CHECK="$2"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     -*) say "unknown option $1"; usage >&2; exit 2 ;;
     *) [ -z "$PROJECT" ] || { say "one project directory only"; exit 2; }; PROJECT="$1"; shift ;;
@@ -587,6 +597,100 @@ refused_start() { # refused_start <image>: the CMD with a bad setting must exit 
   REFUSED_JSON="$(python3 -c 'import json, sys; print(json.dumps({"exitCode": int(sys.argv[1]), "lines": [l for l in open(sys.argv[2]).read().splitlines() if l.startswith("error: ")]}))' "$code" "$WORK/refused.log")"
 }
 
+# What a Fly deploy does with a database: fly.toml's [deploy] release_command in a Machine of the
+# new image (before any Machine takes traffic; a non-zero exit stops the deploy), then the CMD.
+release_and_serve() { # release_and_serve <image> <database-url>: sets DATABASE_JSON
+  local image="$1" url="$2" release port origin deadline code t0 server i
+  container_of "$image"
+  release="$(python3 -c '
+import json, shlex, sys, tomllib
+deploy = tomllib.load(open(sys.argv[1], "rb")).get("deploy", {})
+command = deploy.get("release_command")
+print(json.dumps(shlex.split(command) if command else []))' "$WORK/project/fly.toml")"
+  [ "$release" != "[]" ] || die "--database-url given, but fly.toml has no [deploy] release_command"
+  mapfile -t RELEASE < <(python3 -c 'import json, sys; print("\n".join(json.loads(sys.argv[1])))' "$release")
+  t0=$(now)
+  local run_release=("${BUILDAH[@]}" run --isolation chroot --env "DATABASE_URL=$url" "$CTR" -- "${RELEASE[@]}")
+  say "release_command against an empty database: ${RELEASE[*]}"
+  code=0
+  "${run_release[@]}" >"$WORK/release1.log" 2>&1 || code=$?
+  [ "$code" = 0 ] || { cat "$WORK/release1.log" >&2; die "the release_command exited $code"; }
+  grep -q 'Running upgrade  ->' "$WORK/release1.log" || { cat "$WORK/release1.log" >&2; die "the release_command migrated nothing from an empty database"; }
+  say "release_command again (every deploy runs it): it must change nothing"
+  code=0
+  "${run_release[@]}" >"$WORK/release2.log" 2>&1 || code=$?
+  [ "$code" = 0 ] || { cat "$WORK/release2.log" >&2; die "the second release_command exited $code"; }
+  ! grep -q 'Running upgrade' "$WORK/release2.log" || { cat "$WORK/release2.log" >&2; die "the second release_command migrated again"; }
+
+  port="$(free_port)"
+  local argv=("${ARGV[@]}")
+  for ((i = 0; i < ${#argv[@]}; i++)); do [ "${argv[$i]}" = --port ] && argv[$((i + 1))]="$port"; done
+  origin="http://127.0.0.1:$port"
+  say "starting the image with DATABASE_URL"
+  setsid "${BUILDAH[@]}" run --isolation chroot --env "DATABASE_URL=$url" "$CTR" -- "${argv[@]}" >"$WORK/database-server.log" 2>&1 &
+  SERVER_PID=$!
+  deadline=$((SECONDS + 60))
+  until python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/healthz", timeout=2)' "$origin" 2>/dev/null; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then cat "$WORK/database-server.log" >&2; die "the server with DATABASE_URL exited before answering /healthz"; fi
+    [ $SECONDS -lt $deadline ] || { cat "$WORK/database-server.log" >&2; die "no answer on $origin/healthz within 60 s (with DATABASE_URL)"; }
+    sleep 0.5
+  done
+  DATABASE_JSON="$(python3 - "$origin" "$WORK/release1.log" <<'EOF'
+import json, sys, urllib.error, urllib.request, uuid
+origin, release_log = sys.argv[1], sys.argv[2]
+def get(route):
+    try:
+        with urllib.request.urlopen(origin + route, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+out = {"migrations": [l.split("Running upgrade", 1)[1].strip() for l in open(release_log) if "Running upgrade" in l]}
+status, body = get("/readyz")
+out["ready"] = {"status": status, "checks": (body or {}).get("checks", {})}
+conversation = str(uuid.uuid4())
+req = urllib.request.Request(
+    origin + "/v1/chat/stream",
+    data=json.dumps({"messages": [{"role": "user", "content": "kept by the container check"}], "conversation_id": conversation}).encode(),
+    headers={"content-type": "application/json", "accept": "text/event-stream"},
+    method="POST",
+)
+done, event = None, {}
+with urllib.request.urlopen(req, timeout=30) as r:
+    for raw in r:
+        line = raw.decode().rstrip("\r\n")
+        if line == "":
+            if event.get("event") in ("done", "error"):
+                done = {"event": event["event"], **json.loads(event.get("data", "{}"))}
+                break
+            event = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(":")
+            event[field] = value[1:] if value.startswith(" ") else value
+out["done"] = {k: done.get(k) for k in ("event", "conversation_id", "stored")} if done else None
+status, body = get(f"/v1/conversations/{conversation}")
+out["conversation"] = {"id": conversation, "status": status, "messages": [[m["role"], m["content"]] for m in (body or {}).get("messages", [])]}
+print(json.dumps(out))
+EOF
+)" || { cat "$WORK/database-server.log" >&2; die "the database probe failed"; }
+  python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["ready"]["status"] == 200 and r["ready"]["checks"].get("database") is True, r["ready"]
+assert r["done"] and r["done"]["stored"] is True and r["done"]["conversation_id"] == r["conversation"]["id"], r["done"]
+assert r["conversation"]["status"] == 200 and [m[0] for m in r["conversation"]["messages"]] == ["user", "assistant"], r["conversation"]
+' "$DATABASE_JSON" || { cat "$WORK/database-server.log" >&2; die "unexpected answers with DATABASE_URL: $DATABASE_JSON"; }
+  server="$(descendant_running "$SERVER_PID" "${ARGV[0]}")"
+  [ -n "$server" ] || die "cannot find the ${ARGV[0]} process under buildah run ($SERVER_PID)"
+  kill -TERM "$server"
+  deadline=$((SECONDS + 15))
+  while kill -0 "$SERVER_PID" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { cat "$WORK/database-server.log" >&2; die "the server with DATABASE_URL did not stop within 15 s of SIGTERM"; }
+    sleep 0.2
+  done
+  SERVER_PID=""
+  DATABASE_JSON="$(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); r["seconds"] = float(sys.argv[2]); print(json.dumps(r))' "$DATABASE_JSON" "$(elapsed "$t0" "$(now)")")"
+}
+
 # ------------------------------------------------------------ main
 say "project: $PROJECT"
 mkdir -p "$WORK/project"
@@ -627,6 +731,11 @@ run_and_probe "$TAG1"
 say "served: $RUN_JSON"
 refused_start "$TAG1"
 say "refused to start: $REFUSED_JSON"
+DATABASE_JSON="null"
+if [ -n "$DATABASE_URL_FOR_CHECK" ]; then
+  release_and_serve "$TAG1" "$DATABASE_URL_FOR_CHECK"
+  say "release_command and database: $DATABASE_JSON"
+fi
 
 REBUILT="null"
 CACHED_STEPS="[]"
@@ -664,7 +773,7 @@ fi
 
 if [ -n "$REPORT" ]; then
   R_PROJECT="$PROJECT" R_IMAGE="$TAG1" R_SIZE="$SIZE" R_COLD="$COLD" R_REBUILT="$REBUILT" R_SHARED="$SHARED" \
-    R_VENV1="${VENV1:-}" R_VENV2="${VENV2:-}" R_STEPS="$CACHED_STEPS" R_RUN="$RUN_JSON" R_REFUSED="$REFUSED_JSON" R_CERTS="${EXTRA_CERTS:-0}" \
+    R_VENV1="${VENV1:-}" R_VENV2="${VENV2:-}" R_STEPS="$CACHED_STEPS" R_RUN="$RUN_JSON" R_REFUSED="$REFUSED_JSON" R_CERTS="${EXTRA_CERTS:-0}" R_DATABASE="$DATABASE_JSON" \
     python3 - "$REPORT" <<'EOF'
 import json, os, sys
 e = os.environ
@@ -680,6 +789,7 @@ report = {
     "run": json.loads(e["R_RUN"]),
     "refusedStart": json.loads(e["R_REFUSED"]),
     "hostOnlyCertificatesChecked": int(e["R_CERTS"]),
+    "database": json.loads(e["R_DATABASE"]),
 }
 with open(sys.argv[1], "w") as f:
     json.dump(report, f, indent=2)

@@ -56,15 +56,22 @@ export const createCommand: CommandModule<CreateRequest> = {
 
   async run(request: CreateRequest, ui: Ui): Promise<CommandResult> {
     const { options, deploy: deployOptions, dryRun } = request;
+    // The databases a deploy would create for the features: those behind a deploy option (--redis) only when given.
+    const serviceOptions = { redis: request.deployFlags.redis };
+    const needs = Object.values(mergeContributions(enabledFeatures(options)).provisioning).flatMap((step) => (step.service ? [step.service] : []));
+    const estimating = dryRun || ui.kind === "json";
+    const services = estimating || Object.values(serviceOptions).some(Boolean) ? await import("../deploy/services.js") : undefined;
+    // An option no feature uses (--redis with --no-ratelimit) is refused before anything is written.
+    const unused = services?.unusedServiceOption(needs, serviceOptions, false);
+    if (unused) throw new UserError(unused.reason, unused.hint, "conflicting_options");
+
     // Extra regions are written into the project's README, and started by the deploy.
     const plan = planProject(options, { regions: extraRegions(deployOptions.regions, options.region), org: deployOptions.org });
     const target = await checkTarget(plan, request.force);
 
     // What a deploy of this project would make and cost a month (src/deploy/estimate.ts), for --dry-run and --json.
-    const flyToml = dryRun || ui.kind === "json" ? plan.files.find((f) => f.path === "fly.toml")?.content : undefined;
-    // The databases its features have the deploy create count too (those behind a deploy option only when given).
-    const services = plan.deploy.provisioning.flatMap((step) => (step.service ? [{ need: step.service, mode: "provision" }] : []));
-    const extras = flyToml ? (await import("../deploy/services.js")).serviceExtras(services) : {};
+    const flyToml = estimating ? plan.files.find((f) => f.path === "fly.toml")?.content : undefined;
+    const extras = flyToml && services ? services.serviceExtras(services.wantedServices(needs, serviceOptions).map((need) => ({ need, mode: "provision" }))) : {};
     const cost = flyToml ? (await import("../deploy/estimate.js")).deployEstimate(flyToml, extraRegions(deployOptions.regions, options.region), request.deployFlags.ha, undefined, extras) : undefined;
     if (dryRun) {
       const report = jsonReport(plan, { dryRun, directory: target.dir, overwritten: target.overwrites, steps: [] });

@@ -34,9 +34,16 @@ export const FLY_PRICES = {
   rootfsGb: 1,
   /** Volumes, per provisioned GB, attached or not. */
   volumePerGb: 0.15,
-  /** Managed Postgres plans (https://fly.io/docs/mpg/#pricing), and its storage per GB. */
+  /**
+   * Managed Postgres plans, and storage per provisioned GB: superfly/docs mpg/index.html.md, "Pricing"
+   * (https://fly.io/docs/mpg/#pricing).
+   */
   postgresPlans: { basic: 38.0, starter: 72.0, launch: 282.0, scale: 962.0, performance: 1922.0 } as Record<string, number | undefined>,
   postgresStoragePerGb: 0.28,
-  /** Upstash Redis on the pay-as-you-go plan `fly redis create` takes (https://fly.io/docs/upstash/redis/#pricing), per 100K commands. */
+  /**
+   * Upstash Redis on the pay-as-you-go plan `fly redis create` takes, per 100K commands ("requests" in
+   * superfly/docs upstash/redis.html.md, "Pricing": https://fly.io/docs/upstash/redis/#pricing). The docs
+   * give it no monthly base; data transfer to it is billed apart (about/pricing.html.markerb, "Extensions").
+   */
   redisPer100kCommands: 0.2,
 } as const;

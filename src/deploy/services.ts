@@ -59,15 +59,20 @@ export function serviceWork(need: ServiceNeed, app: string): string {
 }
 
 /**
- * The services a deploy provisions: those always needed, and those whose option is on. An option
- * given on for a project none of whose features offers it is refused: nothing would use it.
+ * A service option given on for a project none of whose features offers it (nothing would use it): what to say.
+ * `existing`: the project is there already, so the feature can be added to it.
  */
+export function unusedServiceOption(needs: readonly ServiceNeed[], options: Record<string, boolean | undefined>, existing = true): { reason: string; hint: string } | undefined {
+  const option = Object.entries(options).find(([option, on]) => on && !needs.some((need) => need.option === option))?.[0];
+  if (option === undefined) return undefined;
+  const redis = existing ? ", or turn the rate limits (which use Redis) on first: create-fly-fastapi add ratelimit" : " (the rate limits use Redis: a project created with --ratelimit)";
+  return { reason: `--${option}: no feature of this project uses it`, hint: `drop --${option}${option === "redis" ? redis : ""}` };
+}
+
+/** The services a deploy provisions: those always needed, and those whose option is on; an unused option is refused. */
 export function wantedServices(needs: readonly ServiceNeed[], options: Record<string, boolean | undefined>): ServiceNeed[] {
-  for (const [option, on] of Object.entries(options)) {
-    if (on && !needs.some((need) => need.option === option)) {
-      throw new DeployError("preflight", `--${option}: no feature of this project uses it`, `drop --${option}${option === "redis" ? ", or turn the rate limits (which use Redis) on first: create-fly-fastapi add ratelimit" : ""}`);
-    }
-  }
+  const unused = unusedServiceOption(needs, options);
+  if (unused) throw new DeployError("preflight", unused.reason, unused.hint);
   return needs.filter((need) => !need.option || options[need.option] === true);
 }
 

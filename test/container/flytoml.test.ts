@@ -13,6 +13,7 @@ import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { OPTIONAL_FEATURES } from "../../src/features/index.js";
 import { METRICS_PORT } from "../../src/features/observability.js";
+import { MIGRATE_COMMAND } from "../../src/features/postgres.js";
 import type { ProjectOptions } from "../../src/options.js";
 import { planProject, type Plan } from "../../src/plan.js";
 import { findProvider, PROVIDERS } from "../../src/providers.js";
@@ -129,6 +130,10 @@ describe("fly.toml and Dockerfile", async () => {
     // The app ends streams still open after SHUTDOWN_GRACE with an event; Fly kills at kill_timeout.
     const grace = config.match(/^ {4}shutdown_grace: float = Field\(default=([\d.]+)/m);
     if (grace) expect(Number(grace[1])).toBeLessThan(seconds(fly.kill_timeout));
+
+    // Postgres: migrations run as the release_command (valid against the schema above), before new Machines take traffic.
+    if (plan.options.features.postgres) expect(fly.deploy).toEqual({ release_command: MIGRATE_COMMAND });
+    else expect(fly.deploy).toBeUndefined();
 
     // Observability: Fly's Prometheus scrapes a listener of its own, never the public port.
     if (plan.options.features.observability) {

@@ -113,6 +113,37 @@ describe("create-fly-fastapi DIR --deploy", () => {
     expect(result.stderr).toContain("error: deploy stopped at deploy: flyctl deploy failed");
   });
 
+  it("refuses --redis for a project without rate limits before anything is written or asked of flyctl", async () => {
+    ws = await workspace();
+    const result = await runCli(ws, ["created", "--no-install", "--no-git", "--yes", "--deploy", "--redis", "--no-ratelimit"], ws.env());
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "error: --redis: no feature of this project uses it",
+      "hint: drop --redis (the rate limits use Redis: a project created with --ratelimit)",
+    ]);
+    await expect(fs.stat(path.join(ws.root, "created"))).rejects.toThrow("ENOENT");
+    expect(await ws.calls()).toEqual([]);
+  });
+
+  it("--dry-run prices what the deploy would provision: Redis with --redis, Managed Postgres with --postgres", async () => {
+    ws = await workspace();
+    const estimate = async (...flags: string[]) => {
+      const result = await runCli(ws, ["created", "--yes", "--dry-run", "--json", ...flags], ws.env());
+      expect(result.exitCode, result.stderr).toBe(0);
+      return JSON.parse(result.stdout).estimate as { lines: { what: string; low: number; high: number }[]; summary: string };
+    };
+    const plain = await estimate();
+    expect(plain.lines.map((l) => l.what).join("\n")).not.toMatch(/Redis|Postgres/);
+    const withRedis = await estimate("--redis");
+    expect(withRedis.lines).toContainEqual({ what: "Upstash Redis, pay as you go: $0.20 per 100K commands (with the traffic, not in the figure)", low: 0, high: 0 });
+    expect(withRedis.summary).toContain("Redis per command");
+    const both = await estimate("--redis", "--postgres");
+    // mpg/index.html.md in superfly/docs: Basic $38.00 a month, storage $0.28 per GB; flyctl's default is 10 GB.
+    expect(both.lines).toContainEqual({ what: "Managed Postgres Basic, 10 GB", low: 40.8, high: 40.8 });
+    expect(both.summary).toContain("Postgres, Redis per command");
+    await expect(fs.stat(path.join(ws.root, "created"))).rejects.toThrow("ENOENT");
+  });
+
   it("refuses --deploy with --dry-run", async () => {
     ws = await workspace();
     const result = await runCli(ws, ["created", "--yes", "--deploy", "--dry-run"], ws.env());
