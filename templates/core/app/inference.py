@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from contextvars import ContextVar
@@ -55,9 +56,26 @@ class UpstreamCall:
     status: int | None = None
     """HTTP status of the provider's last answer; None before one or when the connection failed."""
     error: ErrorCode | None = None
+    """The code of the `error` the route answered or ended its stream with."""
+    first_token: float | None = None
+    """`time.perf_counter()` when the route sent the first token."""
 
 
 upstream_call: ContextVar[UpstreamCall | None] = ContextVar("upstream_call", default=None)
+
+
+def note_first_token() -> None:
+    """Records, once per request, that the route is sending its first token."""
+    call = upstream_call.get()
+    if call is not None and call.first_token is None:
+        call.first_token = time.perf_counter()
+
+
+def note_error(code: ErrorCode) -> None:
+    """Records the code of the `error` a route sends (a stream's last event, or an answer)."""
+    call = upstream_call.get()
+    if call is not None:
+        call.error = code
 
 
 class InferenceError(Exception):

@@ -30,7 +30,7 @@ from starlette.types import Receive, Scope, Send
 from app.config import Settings
 from app.deps import DrainDep, OpenAIClientDep, ProviderDep, SettingsDep, accepting
 from app.guards import check_limits
-from app.inference import ChatProvider, InferenceError, complete
+from app.inference import ChatProvider, InferenceError, complete, note_error, note_first_token
 from app.schemas import ChatMessage, ChatRequest, Delta, Done
 from app.shutdown import Drain
 from app.streaming import STREAM_HEADERS
@@ -370,11 +370,13 @@ async def relay(
         # Leaving this block closes the upstream response, also when the client goes away.
         async with stream:
             async for chunk in drain.until_deadline(aiter(stream)):
+                note_first_token()
                 yield data(chunk)
     except UPSTREAM_ERRORS as exc:
         yield data({"error": upstream_error(exc, settings).error})
         return
     except InferenceError as exc:  # shutting_down
+        note_error(exc.code)
         yield data({"error": server_error(exc)})
         return
     yield DONE
@@ -436,6 +438,7 @@ async def mock_completion(
         try:
             async for event in drain.until_deadline(provider.stream(chat)):
                 if isinstance(event, Delta):
+                    note_first_token()
                     yield chunk({"content": event.text})
                 elif isinstance(event, Done):
                     yield chunk({}, event.finish_reason)
@@ -450,6 +453,7 @@ async def mock_completion(
                         }
                         yield data(usage_chunk)
         except InferenceError as exc:  # shutting_down
+            note_error(exc.code)
             yield data({"error": server_error(exc)})
             return
         yield DONE
