@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import fastapi.routing
 import httpx2
 import openai
 import pytest
@@ -17,7 +18,6 @@ from starlette.routing import Route
 
 from app.config import Settings
 from app.main import create_app
-from app.routes import gateway
 from tests.fake_upstream import FakeUpstream
 from tests.support import TEST_KEY, Stopping, iter_events, make_settings, parse_events, serve
 
@@ -422,7 +422,7 @@ def test_a_client_disconnect_closes_the_upstream_request(
 def test_pings_keep_a_quiet_stream_alive(
     live_upstream_url: str, upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gateway, "KEEPALIVE_INTERVAL", 0.05)
+    monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.05)
     upstream.script.hold_after = 1  # goes quiet after "Hello" until released
     with (
         httpx2.Client(timeout=5) as http,
