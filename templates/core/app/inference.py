@@ -187,12 +187,11 @@ def provider_error(exc: Exception, secret: str | None) -> InferenceError:
         said = answer.body.get("message") if isinstance(answer.body, dict) else None
         if isinstance(said, str) and said:
             message = redact(said, secret)[:500]
-    retry_after = failure.retry_after and answer is not None
+    retry_after = None
+    if failure.retry_after and answer is not None:
+        retry_after = answer.response.headers.get("retry-after")
     error = InferenceError(
-        failure.code,
-        message,
-        retry_after=answer.response.headers.get("retry-after") if retry_after else None,
-        retryable=failure.retryable,
+        failure.code, message, retry_after=retry_after, retryable=failure.retryable
     )
     if (call := upstream_call.get()) is not None:
         call.error = error.code
@@ -364,4 +363,4 @@ def _retry_wait(error: InferenceError, attempt: int) -> float | None:
         except ValueError:  # an HTTP date: rare, and never short
             return None
         return wait if 0 <= wait <= RETRY_MAX_WAIT else None
-    return min(RETRY_MAX_WAIT, 0.25 * 2**attempt)
+    return min(RETRY_MAX_WAIT, 0.25 * 2.0**attempt)

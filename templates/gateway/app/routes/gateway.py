@@ -10,7 +10,7 @@ With the mock provider the gateway answers offline in the same format.
 import json
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from contextlib import aclosing
 from typing import Annotated, Any
 
@@ -41,7 +41,7 @@ from app.openai_api import (
     openai_error,
     redact_json,
 )
-from app.schemas import ChatMessage, ChatRequest, Delta
+from app.schemas import ChatMessage, ChatRequest, Delta, Role
 from app.shutdown import shutting_down
 from app.streaming import unbuffered_stream
 
@@ -153,8 +153,9 @@ def data(value: Any) -> ServerSentEvent:
 
 
 def has_token(chunk: Any) -> bool:
+    """A chunk with text of the answer (not the role or usage chunk)."""
     choices = chunk.get("choices") if isinstance(chunk, dict) else None
-    return bool(choices) and bool((choices[0].get("delta") or {}).get("content"))
+    return bool(choices and (choices[0].get("delta") or {}).get("content"))
 
 
 async def stream_chat_completion(
@@ -228,12 +229,20 @@ async def create_chat_completion(
     return JSONResponse(completion)
 
 
+MOCK_ROLES: dict[str, Role] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "assistant": "assistant",
+}
+
+
 def mock_request(body: CompletionRequest) -> ChatRequest:
     """The mock's view of an OpenAI request: plain-text messages of the roles it knows."""
     messages = []
     for message in body.messages:
-        role = "system" if message.get("role") == "developer" else message.get("role")
-        if role not in ("system", "user", "assistant"):
+        role = MOCK_ROLES.get(message.get("role", ""))
+        if role is None:
             continue
         content = message.get("content")
         if isinstance(content, list):  # content parts: keep the text ones
@@ -259,7 +268,9 @@ async def mock_completion(body: CompletionRequest, provider: ChatProvider) -> di
     }
 
 
-async def mock_chunks(body: CompletionRequest, provider: ChatProvider) -> AsyncIterator[Any]:
+async def mock_chunks(
+    body: CompletionRequest, provider: ChatProvider
+) -> AsyncGenerator[dict[str, Any], None]:
     """The mock's answer as an OpenAI stream's chunks, a usage chunk when asked for."""
     chunk = completion_id() | {"object": "chat.completion.chunk", "model": body.model}
 
