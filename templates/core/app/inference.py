@@ -47,71 +47,64 @@ class ProviderFailure:
     code: ErrorCode
     message: str
     raised: tuple[type[Exception], ...] = (openai.APIStatusError,)
-    statuses: frozenset[int] = frozenset()
-    """The provider's HTTP statuses it covers (of an `APIStatusError`); empty: any."""
-    retryable: bool = False
-    """Another attempt may succeed (before the first token only)."""
-    retry_after: bool = False
-    """The provider's Retry-After goes on to the client."""
-    provider_message: bool = False
-    """The provider's own message (redacted) helps the caller more than ours."""
+    statuses: tuple[int, ...] = ()  # the provider's HTTP statuses it covers; none: any
+    retryable: bool = False  # another attempt may succeed (before the first token only)
+    retry_after: bool = False  # the provider's Retry-After goes on to the client
+    provider_message: bool = False  # the provider's own words (redacted) help the caller
 
     @property
     def status(self) -> int:
         return ERROR_STATUS[self.code]
 
     def matches(self, exc: Exception) -> bool:
-        if not isinstance(exc, self.raised):
-            return False
-        return not self.statuses or getattr(exc, "status_code", None) in self.statuses
+        status = getattr(exc, "status_code", None)
+        return isinstance(exc, self.raised) and (not self.statuses or status in self.statuses)
 
 
 # The first row that matches wins. The SDK raises its own errors, but a stream read past its
 # end or a response read raw can still raise httpx2's.
-PROVIDER_FAILURES: tuple[ProviderFailure, ...] = (
+PROVIDER_FAILURES = (
     ProviderFailure(
         "rate_limited",
         "The provider is rate limiting requests; retry later.",
-        statuses=frozenset({429}),
+        statuses=(429,),
         retryable=True,
         retry_after=True,
     ),
+    # Not retried: it would double the wait.
     ProviderFailure(
         "timeout",
         "The provider did not answer in time.",
-        # Not retried: it would double the wait.
-        raised=(openai.APITimeoutError, httpx2.TimeoutException),
+        (openai.APITimeoutError, httpx2.TimeoutException),
     ),
     ProviderFailure(
         "upstream_unavailable",
         "The connection to the provider failed or was cut.",
-        raised=(openai.APIConnectionError, httpx2.TransportError),
+        (openai.APIConnectionError, httpx2.TransportError),
         retryable=True,
     ),
     ProviderFailure(
-        "upstream_auth",
-        "The provider refused the server's API key.",
-        statuses=frozenset({401, 403}),
+        "upstream_auth", "The provider refused the server's API key.", statuses=(401, 403)
     ),
+    # Unknown model, context too long...
     ProviderFailure(
-        # Unknown model, context too long...
         "bad_request",
         "The provider refused the request.",
-        statuses=frozenset({400, 404, 422}),
+        statuses=(400, 404, 422),
         provider_message=True,
     ),
+    # A chunk that is not JSON, or JSON of another shape than a chat completion chunk.
     ProviderFailure(
-        # A chunk that is not JSON, or JSON of another shape than a chat completion chunk.
         "upstream_error",
         "The provider sent an unreadable answer.",
-        raised=(ValueError, TypeError, AttributeError, LookupError),
+        (ValueError, TypeError, AttributeError, LookupError),
         retryable=True,
     ),
+    # Any other status, an `error` chunk mid-stream, a broken stream.
     ProviderFailure(
-        # Any other status, an `error` chunk mid-stream, a broken stream.
         "upstream_error",
         "The provider failed to answer.",
-        raised=(openai.APIError, httpx2.HTTPError, httpx2.StreamError),
+        (openai.APIError, httpx2.HTTPError, httpx2.StreamError),
         retryable=True,
     ),
 )

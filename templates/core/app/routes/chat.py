@@ -1,6 +1,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -32,13 +33,8 @@ async def upstream_events(
     """The provider's stream for this request, closed when the response ends however it
     ends. A client that leaves mid-stream can strand the stream at a `yield` (FastAPI then
     stops iterating it without closing it): this closes it, and so its upstream request."""
-    events = provider.stream(turn.chat)
-    try:
+    async with aclosing(provider.stream(turn.chat)) as events:
         yield events
-    finally:
-        close = getattr(events, "aclose", None)
-        if close is not None:
-            await close()
 
 
 UpstreamEvents = Annotated[AsyncIterator[StreamEvent], Depends(upstream_events, scope="request")]

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from contextlib import aclosing
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import openai
 from fastapi import APIRouter, Depends, Request, Response
@@ -58,14 +58,10 @@ PROVIDER_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def secret_of(settings: Settings) -> str | None:
-    return settings.api_key.get_secret_value() if settings.api_key else None
-
-
 def upstream_error(exc: Exception, settings: Settings) -> OpenAIAPIError:
     """The provider's failure in OpenAI's shape, with the server's key redacted from it: its
     own status and body when it answered, except that a refused key is a 502."""
-    secret = secret_of(settings)
+    secret = settings.api_key.get_secret_value() if settings.api_key else None
     error = provider_error(exc, secret)
     if isinstance(exc, openai.APIStatusError):
         if error.code != "upstream_auth":
@@ -229,12 +225,7 @@ async def create_chat_completion(
     return JSONResponse(completion)
 
 
-MOCK_ROLES: dict[str, Role] = {
-    "system": "system",
-    "developer": "system",
-    "user": "user",
-    "assistant": "assistant",
-}
+MOCK_ROLES: dict[str, Role] = {role: role for role in get_args(Role)} | {"developer": "system"}
 
 
 def mock_request(body: CompletionRequest) -> ChatRequest:
