@@ -100,25 +100,19 @@ def redact_json(value: dict[str, Any], secret: str | None) -> dict[str, Any]:
     return redacted if secret else value
 
 
-async def openai_api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OpenAIAPIError)
-    return exc.response()
-
-
-async def validation_error(request: Request, exc: Exception) -> Response:
-    """An invalid request to the gateway as OpenAI reports it (400); FastAPI's 422 elsewhere."""
-    assert isinstance(exc, RequestValidationError)
-    if getattr(request.scope.get("route"), "path", None) not in OPENAI_PATHS:
-        return await request_validation_exception_handler(request, exc)
-    error = exc.errors()[0]
-    where = error["loc"][1:] if error["type"] != "json_invalid" else ()
-    param = ".".join(str(part) for part in where) or None
-    message = f"{param}: {error['msg']}" if param else error["msg"]
-    return OpenAIAPIError(
-        400, error_object(message, "invalid_request_error", param=param)
-    ).response()
-
-
 def setup(app: FastAPI) -> None:
-    app.add_exception_handler(OpenAIAPIError, openai_api_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    @app.exception_handler(OpenAIAPIError)
+    async def openai_api_error(request: Request, exc: OpenAIAPIError) -> Response:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        """An invalid request to the gateway as OpenAI reports it (400); FastAPI's 422 elsewhere."""
+        if getattr(request.scope.get("route"), "path", None) not in OPENAI_PATHS:
+            return await request_validation_exception_handler(request, exc)
+        error = exc.errors()[0]
+        where = error["loc"][1:] if error["type"] != "json_invalid" else ()
+        param = ".".join(str(part) for part in where) or None
+        message = f"{param}: {error['msg']}" if param else error["msg"]
+        body = error_object(message, "invalid_request_error", param=param)
+        return OpenAIAPIError(400, body).response()
