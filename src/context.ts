@@ -64,8 +64,8 @@ export interface TemplateContext {
   settings: (SettingField & { env: string })[];
   /** Docs pages of features, linked from the README. */
   docs: { title: string; file: string }[];
-  /** Codes of the API's error object (schemas.py's ErrorCode), in feature order. */
-  errorCodes: string[];
+  /** Codes of the API's error object (schemas.py's ErrorCode) and their HTTP status, in feature order. */
+  errorCodes: { code: string; status: number }[];
   /** Fields features add to core's models, by model, in feature order. */
   schemaFields: Record<SchemaModel, SchemaField[]>;
   /** Standard-library modules those fields' types name, sorted (schemas.py imports them). */

@@ -118,7 +118,7 @@ function contributionContext(merged: MergedContributions) {
     unmeteredPaths: [...merged.unmeteredPaths].sort(),
     settings: Object.entries(merged.settings).map(([name, setting]) => ({ name, ...setting, env: name.toUpperCase() })),
     docs: Object.entries(merged.docs).map(([file, title]) => ({ title, file })),
-    errorCodes: merged.errorCodes,
+    errorCodes: Object.entries(merged.errorCodes).map(([code, status]) => ({ code, status })),
     schemaFields: schemaFieldsByModel(merged.schemaFields),
     schemaModules: [...new Set(Object.values(merged.schemaFields).flatMap((field) => field.modules ?? []))].sort(),
     counters: Object.entries(merged.counters).map(([name, help]) => ({ name, help })),

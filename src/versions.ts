@@ -17,7 +17,7 @@ export const PYTHON_DEPENDENCIES = [
 ];
 
 /** Development dependencies of every generated project. */
-export const PYTHON_DEV_DEPENDENCIES = ["pytest==9.2.0", "ruff==0.17.6", "fastapi-cli==0.0.34"];
+export const PYTHON_DEV_DEPENDENCIES = ["pytest==9.2.0", "ruff==0.17.6", "mypy==2.4.1", "fastapi-cli==0.0.34"];
 
 /**
  * MCP server of the mcp feature: FastMCP builds its tools from the app's OpenAPI schema

@@ -39,7 +39,7 @@ export const auth: Feature = {
         refused: "sometimes",
       },
     },
-    errorCodes: ["unauthorized"],
+    errorCodes: { unauthorized: 401 },
     clientHeaders: { authorization: "Bearer $API_KEY" },
     secrets: { API_KEYS: { generate: generateApiKey, bearer: true } },
     readme: {

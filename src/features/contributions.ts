@@ -12,7 +12,7 @@ const KINDS = {
   setups: "list",
   publicPaths: "list",
   unmeteredPaths: "list",
-  errorCodes: "list",
+  errorCodes: "record",
   schemaFields: "record",
   counters: "record",
   readinessChecks: "record",

@@ -15,6 +15,8 @@ export const gateway: Feature = {
   },
   contributes: {
     routers: ["gateway"],
+    // OpenAI's error shape for the gateway's routes (app/openai_api.py).
+    setups: ["openai_api"],
     settings: {
       gateway_models: {
         type: "list[str]",

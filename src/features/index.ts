@@ -23,17 +23,18 @@ export const core: Feature = {
     publicPaths: ["/healthz", "/readyz"],
     // /healthz: Fly checks it every few seconds; the docs cost no provider tokens.
     unmeteredPaths: ["/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc"],
-    errorCodes: [
-      "bad_request",
-      "rate_limited",
-      "timeout",
-      "upstream_auth",
-      "upstream_unavailable",
-      "upstream_error",
-      "internal_error",
-      "request_too_large",
-      "shutting_down",
-    ],
+    errorCodes: {
+      // The provider's failures (app/inference.py's PROVIDER_FAILURES): a refused key is the server's fault.
+      bad_request: 400,
+      rate_limited: 429,
+      timeout: 504,
+      upstream_auth: 502,
+      upstream_unavailable: 502,
+      upstream_error: 502,
+      internal_error: 500,
+      request_too_large: 413,
+      shutting_down: 503,
+    },
   },
 };
 

@@ -60,7 +60,7 @@ export const postgres: Feature = {
       "ChatResponse.message_id": { type: "int | None", default: "None" },
       "ChatResponse.stored": { type: "bool | None", default: "None" },
     },
-    errorCodes: ["database_unavailable", "not_found"],
+    errorCodes: { database_unavailable: 503, not_found: 404 },
     counters: {
       chat_answers_not_stored: "Answers of a conversation that the database did not take.",
       usage_not_recorded: "Chats whose token usage the database did not take.",

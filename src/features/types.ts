@@ -150,8 +150,8 @@ export interface Contributions {
    * where it lands (an MCP tool call is counted as the request to the operation it calls).
    */
   unmeteredPaths?: readonly string[];
-  /** Codes of the `error` object the API answers with (schemas.py's ErrorCode). */
-  errorCodes?: readonly string[];
+  /** Codes of the `error` object the API answers with (schemas.py's ErrorCode) -> the HTTP status they answer with. */
+  errorCodes?: Readonly<Record<string, number>>;
   /** Fields of core's request and response models, by "Model.field". */
   schemaFields?: Readonly<Record<string, Omit<SchemaField, "model" | "name">>>;
   /**

@@ -77,6 +77,13 @@ export function projectSuite(combo: Combo) {
       expect(format.exitCode, format.stdout).toBe(0);
     });
 
+    it("passes mypy, strict as its pyproject.toml sets it", async () => {
+      const result = await execa(path.join(dir, ".venv/bin/mypy"), ["app"], { cwd: dir, reject: false });
+      expect(result.exitCode, result.stdout.slice(-3000)).toBe(0);
+      expect(result.stdout).toMatch(/^Success: no issues found/m);
+      // A cold run checks every dependency's hints too: on a shared machine that takes a minute.
+    }, 300_000);
+
     it("passes its own pytest suite", async () => {
       const result = await execa(path.join(dir, ".venv/bin/pytest"), ["-q", "-p", "no:cacheprovider"], {
         cwd: dir,

@@ -6,10 +6,10 @@ is safe to show to clients (no stack trace, no key).
 """
 
 import asyncio
-import json
 import logging
 import re
-from collections.abc import AsyncGenerator, AsyncIterator
+import time
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -17,34 +17,99 @@ from typing import Any, Protocol
 
 import httpx2
 import openai
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, AsyncStream
 
 from app.config import Settings
-from app.schemas import ChatRequest, ChatResponse, Delta, Done, ErrorCode, ErrorDetail, Usage
+from app.schemas import (
+    ERROR_STATUS,
+    ChatRequest,
+    ChatResponse,
+    Delta,
+    Done,
+    ErrorCode,
+    ErrorDetail,
+    Usage,
+)
 
 logger = logging.getLogger(__name__)
 
 StreamEvent = Delta | Done
 
-STATUS_CODES: dict[ErrorCode, int] = {
-    "bad_request": 400,
-    "rate_limited": 429,
-    "timeout": 504,
-    "upstream_auth": 502,
-    "upstream_unavailable": 502,
-    "upstream_error": 502,
-    "internal_error": 500,
-    "unauthorized": 401,
-    "request_too_large": 413,
-    "shutting_down": 503,
-}
-
 # A failed attempt is retried (up to MAX_RETRIES) only while no token reached the client, and
 # only when waiting is short: a longer Retry-After goes to the client as a 429.
 RETRY_MAX_WAIT = 4.0
-RETRYABLE: frozenset[ErrorCode] = frozenset(
-    {"upstream_unavailable", "upstream_error", "rate_limited"}
+
+
+@dataclass(frozen=True)
+class ProviderFailure:
+    """How clients are told of one kind of failure of the provider."""
+
+    code: ErrorCode
+    message: str
+    raised: tuple[type[Exception], ...] = (openai.APIStatusError,)
+    statuses: tuple[int, ...] = ()  # the provider's HTTP statuses it covers; none: any
+    retryable: bool = False  # another attempt may succeed (before the first token only)
+    retry_after: bool = False  # the provider's Retry-After goes on to the client
+    provider_message: bool = False  # the provider's own words (redacted) help the caller
+
+    @property
+    def status(self) -> int:
+        return ERROR_STATUS[self.code]
+
+    def matches(self, exc: Exception) -> bool:
+        status = getattr(exc, "status_code", None)
+        return isinstance(exc, self.raised) and (not self.statuses or status in self.statuses)
+
+
+# The first row that matches wins. The SDK raises its own errors, but a stream read past its
+# end or a response read raw can still raise httpx2's.
+PROVIDER_FAILURES = (
+    ProviderFailure(
+        "rate_limited",
+        "The provider is rate limiting requests; retry later.",
+        statuses=(429,),
+        retryable=True,
+        retry_after=True,
+    ),
+    # Not retried: it would double the wait.
+    ProviderFailure(
+        "timeout",
+        "The provider did not answer in time.",
+        (openai.APITimeoutError, httpx2.TimeoutException),
+    ),
+    ProviderFailure(
+        "upstream_unavailable",
+        "The connection to the provider failed or was cut.",
+        (openai.APIConnectionError, httpx2.TransportError),
+        retryable=True,
+    ),
+    ProviderFailure(
+        "upstream_auth", "The provider refused the server's API key.", statuses=(401, 403)
+    ),
+    # Unknown model, context too long...
+    ProviderFailure(
+        "bad_request",
+        "The provider refused the request.",
+        statuses=(400, 404, 422),
+        provider_message=True,
+    ),
+    # A chunk that is not JSON, or JSON of another shape than a chat completion chunk.
+    ProviderFailure(
+        "upstream_error",
+        "The provider sent an unreadable answer.",
+        (ValueError, TypeError, AttributeError, LookupError),
+        retryable=True,
+    ),
+    # Any other status, an `error` chunk mid-stream, a broken stream.
+    ProviderFailure(
+        "upstream_error",
+        "The provider failed to answer.",
+        (openai.APIError, httpx2.HTTPError, httpx2.StreamError),
+        retryable=True,
+    ),
 )
+UPSTREAM_ERRORS = tuple({kind for failure in PROVIDER_FAILURES for kind in failure.raised})
+"""Every exception the table knows: what a call to the provider may raise."""
 
 
 @dataclass
@@ -55,24 +120,77 @@ class UpstreamCall:
     status: int | None = None
     """HTTP status of the provider's last answer; None before one or when the connection failed."""
     error: ErrorCode | None = None
+    """The code of the `error` the route answered or ended its stream with."""
+    first_token: float | None = None
+    """`time.perf_counter()` when the route sent the first token."""
 
 
 upstream_call: ContextVar[UpstreamCall | None] = ContextVar("upstream_call", default=None)
 
 
+def note_first_token() -> None:
+    """Records, once per request, that the route is sending its first token."""
+    call = upstream_call.get()
+    if call is not None and call.first_token is None:
+        call.first_token = time.perf_counter()
+
+
+def note_error(code: ErrorCode) -> None:
+    """Records the code of the `error` a route sends (a stream's last event, or an answer)."""
+    call = upstream_call.get()
+    if call is not None:
+        call.error = code
+
+
 class InferenceError(Exception):
-    def __init__(self, code: ErrorCode, message: str, *, retry_after: str | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        retry_after: str | None = None,
+        retryable: bool = False,
+    ) -> None:
         super().__init__(message)
         self.code: ErrorCode = code
         self.message = message
         self.retry_after = retry_after
+        self.retryable = retryable
 
     @property
     def status_code(self) -> int:
-        return STATUS_CODES[self.code]
+        return ERROR_STATUS[self.code]
 
     def detail(self) -> ErrorDetail:
         return ErrorDetail(code=self.code, message=self.message)
+
+
+def redact(text: str, secret: str | None) -> str:
+    return text.replace(secret, "[redacted]") if secret else text
+
+
+def provider_error(exc: Exception, secret: str | None) -> InferenceError:
+    """A failure of the provider as clients are told of it (PROVIDER_FAILURES), recorded for
+    the request; `secret`, the server's key, is redacted from what the provider said."""
+    logger.warning("upstream request failed: %s", redact(str(exc), secret))
+    failure = next(row for row in PROVIDER_FAILURES if row.matches(exc))
+    answer = exc if isinstance(exc, openai.APIStatusError) else None
+    message = failure.message
+    if failure.provider_message and answer is not None:
+        said = answer.body.get("message") if isinstance(answer.body, dict) else None
+        if isinstance(said, str) and said:
+            message = redact(said, secret)[:500]
+    retry_after = None
+    if failure.retry_after and answer is not None:
+        retry_after = answer.response.headers.get("retry-after")
+    error = InferenceError(
+        failure.code, message, retry_after=retry_after, retryable=failure.retryable
+    )
+    if (call := upstream_call.get()) is not None:
+        call.error = error.code
+        if answer is not None:
+            call.status = answer.status_code
+    return error
 
 
 class ChatProvider(Protocol):
@@ -174,56 +292,42 @@ class OpenAICompatibleProvider:
                 await asyncio.sleep(wait)
 
     async def _attempt(self, chat: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
-        call = upstream_call.get()
-        if call is not None:
+        if (call := upstream_call.get()) is not None:
             call.attempts += 1
         model = chat.model or self._model
         finish_reason: str | None = None
         usage: Usage | None = None
         try:
-            # A plain POST through the shared client: the SDK still authenticates, sends and
-            # turns an error status into its exceptions, but skips checking each parameter
-            # against its types (half of its CPU per stream), and the chunks are read as
-            # plain JSON rather than an SDK model per token.
-            response: httpx2.Response = await self._client.post(
+            # A plain POST through the shared client: the SDK still authenticates, sends,
+            # raises its errors and reads the stream, but skips checking each parameter
+            # against its types, and a chunk stays plain JSON rather than an SDK model.
+            stream = await self._client.post(
                 "/chat/completions",
                 body=self._body(chat, model),
-                cast_to=httpx2.Response,
+                cast_to=object,
                 stream=True,
+                stream_cls=AsyncStream[object],
             )
             if call is not None:
-                call.status = response.status_code
-            # Closing the response ends the upstream request, also when the client goes
-            # away: the cancellation lands in the `async for` below.
-            try:
-                async with aclosing(_sse_data(response.aiter_lines())) as chunks:
-                    async for chunk in chunks:
-                        if chunk.get("error"):  # a provider's mid-stream failure
-                            raise _StreamError(chunk["error"])
-                        model = chunk.get("model") or model
-                        if chunk.get("usage"):
-                            usage = Usage.model_validate(chunk["usage"])
-                        if not chunk.get("choices"):  # the usage chunk carries no choice
-                            continue
-                        choice = chunk["choices"][0]
-                        if text := (choice.get("delta") or {}).get("content"):
-                            yield Delta(text=text)
-                        if choice.get("finish_reason") is not None:
-                            finish_reason = choice["finish_reason"]
-            finally:
-                await response.aclose()
-        # Errors opening the stream come as openai's errors, while reading it as httpx2's.
-        except (openai.APIError, httpx2.HTTPError, httpx2.StreamError) as exc:
-            raise self._record(self._translate(exc), exc) from exc
-        except _StreamError as exc:
-            logger.warning("the provider failed mid-stream: %s", self._redact(exc.message))
-            error = InferenceError("upstream_error", "The provider failed to answer.")
-            raise self._record(error, exc) from exc
-        except (ValueError, TypeError, AttributeError, LookupError) as exc:
-            # A chunk that is not JSON, or JSON of another shape than a chat completion chunk.
-            logger.warning("unreadable chunk from the provider: %s", type(exc).__name__)
-            error = InferenceError("upstream_error", "The provider sent an unreadable answer.")
-            raise self._record(error, exc) from exc
+                call.status = stream.response.status_code
+            # Leaving the block ends the upstream request, also when the client goes away:
+            # the cancellation lands in the `async for`.
+            async with stream:
+                async for chunk in stream:
+                    if not isinstance(chunk, dict):
+                        raise TypeError("a chunk that is not a JSON object")
+                    model = chunk.get("model") or model
+                    if chunk.get("usage"):
+                        usage = Usage.model_validate(chunk["usage"])
+                    if not chunk.get("choices"):  # the usage chunk carries no choice
+                        continue
+                    choice = chunk["choices"][0]
+                    if text := (choice.get("delta") or {}).get("content"):
+                        yield Delta(text=text)
+                    if choice.get("finish_reason") is not None:
+                        finish_reason = choice["finish_reason"]
+        except UPSTREAM_ERRORS as exc:
+            raise provider_error(exc, self._secret) from exc
         yield Done(finish_reason=finish_reason, usage=usage, model=model)
 
     def _body(self, chat: ChatRequest, model: str) -> dict[str, Any]:
@@ -241,50 +345,10 @@ class OpenAICompatibleProvider:
             body[self._max_tokens_param] = chat.max_tokens
         return body
 
-    def _record(self, error: InferenceError, exc: Exception) -> InferenceError:
-        call = upstream_call.get()
-        if call is not None:
-            call.error = error.code
-            if isinstance(exc, openai.APIStatusError):
-                call.status = exc.status_code
-        return error
-
-    def _translate(self, exc: Exception) -> InferenceError:
-        logger.warning("upstream request failed: %s", self._redact(str(exc)))
-        match exc:
-            case openai.RateLimitError():
-                return InferenceError(
-                    "rate_limited",
-                    "The provider is rate limiting requests; retry later.",
-                    retry_after=exc.response.headers.get("retry-after"),
-                )
-            case openai.APITimeoutError() | httpx2.TimeoutException():
-                return InferenceError("timeout", "The provider did not answer in time.")
-            case openai.APIConnectionError() | httpx2.TransportError():
-                return InferenceError(
-                    "upstream_unavailable", "The connection to the provider failed or was cut."
-                )
-            case openai.APIStatusError(status_code=401 | 403):
-                return InferenceError("upstream_auth", "The provider refused the API key.")
-            case openai.APIStatusError(status_code=400 | 404 | 422):
-                # Unknown model, context too long...: the provider's words help the caller.
-                return InferenceError("bad_request", self._upstream_message(exc))
-            case _:
-                return InferenceError("upstream_error", "The provider failed to answer.")
-
-    def _upstream_message(self, exc: openai.APIStatusError) -> str:
-        message = exc.body.get("message") if isinstance(exc.body, dict) else None
-        if not isinstance(message, str) or not message:
-            return "The provider refused the request."
-        return self._redact(message)[:500]
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "[redacted]") if self._secret else text
-
 
 def _retry_wait(error: InferenceError, attempt: int) -> float | None:
     """Seconds to wait before the next attempt, or None when retrying would not help."""
-    if error.code not in RETRYABLE:
+    if not error.retryable:
         return None
     if error.retry_after is not None:
         try:
@@ -292,34 +356,4 @@ def _retry_wait(error: InferenceError, attempt: int) -> float | None:
         except ValueError:  # an HTTP date: rare, and never short
             return None
         return wait if 0 <= wait <= RETRY_MAX_WAIT else None
-    return min(RETRY_MAX_WAIT, 0.25 * 2**attempt)
-
-
-class _StreamError(Exception):
-    """An `{"error": ...}` chunk in place of a completion chunk."""
-
-    def __init__(self, error: object) -> None:
-        message = error.get("message") if isinstance(error, dict) else None
-        self.message = message if isinstance(message, str) else "no message"
-        super().__init__(self.message)
-
-
-async def _sse_data(lines: AsyncIterator[str]) -> AsyncGenerator[dict[str, Any], None]:
-    """The JSON `data` of each Server-Sent Event, up to `[DONE]`; comments and other
-    fields are skipped, and data split over several lines is joined as the spec says."""
-    data: list[str] = []
-    async for line in lines:
-        if line.startswith("data:"):
-            data.append(line[6:] if line.startswith("data: ") else line[5:])
-        elif not line and data:
-            payload = "\n".join(data)
-            data.clear()
-            if payload == "[DONE]":
-                # Read to the end of the body (it ends here), so the connection is reused.
-                async for _ in lines:
-                    pass
-                return
-            chunk = json.loads(payload)
-            if not isinstance(chunk, dict):
-                raise ValueError("a chunk that is not a JSON object")
-            yield chunk
+    return min(RETRY_MAX_WAIT, 0.25 * 2.0**attempt)

@@ -1,11 +1,16 @@
 """The OpenAI-compatible path, against the fake upstream: requests sent, errors mapped."""
 
-from typing import Any
+import time
+from typing import Any, ClassVar
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
+from app.inference import UpstreamCall, upstream_call
 from app.main import create_app
 from tests.fake_upstream import FakeUpstream
 from tests.support import TEST_KEY, make_settings, parse_events
@@ -152,3 +157,41 @@ def test_an_unreachable_upstream_is_reported() -> None:
         response = client.post("/v1/chat", json=CHAT)
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "upstream_unavailable"
+
+
+class Recording:
+    """Innermost middleware: a fresh record of the provider's part for each request."""
+
+    calls: ClassVar[list[UpstreamCall]] = []
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        call = UpstreamCall()
+        self.calls.append(call)
+        token = upstream_call.set(call)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            upstream_call.reset(token)
+
+
+def test_routes_record_the_first_token_and_the_error(
+    upstream_app: FastAPI, upstream: FakeUpstream
+) -> None:
+    # Appended, not added: inside any middleware of the app's own that keeps such a record.
+    upstream_app.user_middleware.append(Middleware(Recording))
+    Recording.calls.clear()
+    with TestClient(upstream_app) as client:
+        before = time.perf_counter()
+        stream_events(client)
+        upstream.script.status = 429
+        stream_events(client)
+        client.post("/v1/chat", json=CHAT)
+    ok, failed_stream, failed_chat = Recording.calls[-3:]
+    assert ok.first_token is not None
+    assert before < ok.first_token < time.perf_counter()
+    assert ok.error is None
+    assert (failed_stream.first_token, failed_stream.error) == (None, "rate_limited")
+    assert failed_chat.error == "rate_limited"

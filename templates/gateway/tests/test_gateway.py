@@ -5,21 +5,23 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import fastapi.routing
 import httpx2
 import openai
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.config import Settings
 from app.main import create_app
-from app.routes import gateway
 from tests.fake_upstream import FakeUpstream
 from tests.support import TEST_KEY, Stopping, iter_events, make_settings, parse_events, serve
+from tests.test_upstream import Recording
 
 MESSAGES = [{"role": "user", "content": "hello there"}]
 CHAT = {"model": "test-model", "messages": MESSAGES}
@@ -422,7 +424,7 @@ def test_a_client_disconnect_closes_the_upstream_request(
 def test_pings_keep_a_quiet_stream_alive(
     live_upstream_url: str, upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gateway, "KEEPALIVE_INTERVAL", 0.05)
+    monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.05)
     upstream.script.hold_after = 1  # goes quiet after "Hello" until released
     with (
         httpx2.Client(timeout=5) as http,
@@ -468,3 +470,18 @@ def test_settings_accept_gateway_models_from_the_environment(
     monkeypatch.setenv("GATEWAY_MODELS", '["a", "b"]')
     monkeypatch.setenv("PROVIDER", "mock")  # no provider key needed to read the settings
     assert Settings(_env_file=None).gateway_models == ["a", "b"]
+
+
+def test_completions_record_the_first_token_and_the_error(
+    upstream_app: FastAPI, upstream: FakeUpstream
+) -> None:
+    upstream_app.user_middleware.append(Middleware(Recording))
+    Recording.calls.clear()
+    with TestClient(upstream_app) as client:
+        client.post("/v1/chat/completions", json=STREAM)
+        upstream.script.status = 429
+        client.post("/v1/chat/completions", json=STREAM)
+    ok, refused = Recording.calls[-2:]
+    assert ok.first_token is not None
+    assert ok.error is None
+    assert (refused.first_token, refused.error, refused.status) == (None, "rate_limited", 429)

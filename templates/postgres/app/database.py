@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # ships no type hints
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import URL, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError

@@ -30,7 +30,15 @@ from app.database import (
 from app.history import ChatTurn, use_chat_store
 from app.lifecycle import app_settings, lifespan_hooks
 from app.models import Conversation, DailyUsage, Message
-from app.schemas import ChatMessage, ChatRequest, Done, ErrorDetail, ErrorResponse, Usage
+from app.schemas import (
+    ERROR_STATUS,
+    ChatMessage,
+    ChatRequest,
+    Done,
+    ErrorDetail,
+    ErrorResponse,
+    Usage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +216,9 @@ class PostgresHistory:
         return Turn(self.app, full, owner, conversation)
 
 
-def error_response(status_code: int, detail: ErrorDetail) -> JSONResponse:
-    return JSONResponse(ErrorResponse(error=detail).model_dump(), status_code=status_code)
+def error_response(detail: ErrorDetail) -> JSONResponse:
+    body = ErrorResponse(error=detail).model_dump()
+    return JSONResponse(body, status_code=ERROR_STATUS[detail.code])
 
 
 def setup(app: FastAPI) -> None:
@@ -220,8 +229,8 @@ def setup(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseUnavailable)
     async def database_unavailable(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
-        return error_response(503, ErrorDetail(code="database_unavailable", message=exc.message))
+        return error_response(ErrorDetail(code="database_unavailable", message=exc.message))
 
     @app.exception_handler(ConversationNotFound)
     async def conversation_not_found(request: Request, exc: ConversationNotFound) -> JSONResponse:
-        return error_response(404, ErrorDetail(code="not_found", message="No such conversation."))
+        return error_response(ErrorDetail(code="not_found", message="No such conversation."))

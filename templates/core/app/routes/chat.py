@@ -1,6 +1,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -8,7 +9,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.deps import DrainDep, ProviderDep, accepting
 from app.history import ChatTurnDep
-from app.inference import InferenceError, StreamEvent, complete
+from app.inference import InferenceError, StreamEvent, complete, note_error, note_first_token
 from app.schemas import ChatResponse, Delta, Done, ErrorDetail, ErrorResponse
 from app.streaming import unbuffered_stream
 
@@ -32,13 +33,8 @@ async def upstream_events(
     """The provider's stream for this request, closed when the response ends however it
     ends. A client that leaves mid-stream can strand the stream at a `yield` (FastAPI then
     stops iterating it without closing it): this closes it, and so its upstream request."""
-    events = provider.stream(turn.chat)
-    try:
+    async with aclosing(provider.stream(turn.chat)) as events:
         yield events
-    finally:
-        close = getattr(events, "aclose", None)
-        if close is not None:
-            await close()
 
 
 UpstreamEvents = Annotated[AsyncIterator[StreamEvent], Depends(upstream_events, scope="request")]
@@ -64,6 +60,7 @@ async def chat_stream(
     try:
         async for event in drain.until_deadline(events):
             if isinstance(event, Delta):
+                note_first_token()
                 turn.add(event.text)
                 yield ServerSentEvent(event="delta", data=event)
             else:
@@ -74,6 +71,7 @@ async def chat_stream(
                 )
     except InferenceError as exc:
         turn.fail()
+        note_error(exc.code)
         yield ServerSentEvent(event="error", data=exc.detail())
     except asyncio.CancelledError:
         logger.info("stream cancelled: the client went away or the server is stopping")
@@ -82,6 +80,7 @@ async def chat_stream(
         # The 200 status is already sent, so an error event is the only way to tell.
         logger.exception("stream failed")
         turn.fail()
+        note_error("internal_error")
         detail = ErrorDetail(code="internal_error", message="Internal error.")
         yield ServerSentEvent(event="error", data=detail)
 
@@ -98,8 +97,9 @@ async def chat(turn: ChatTurnDep, provider: ProviderDep, drain: DrainDep) -> Cha
     async with drain.bounded():
         try:
             answer = await complete(provider, turn.chat)
-        except InferenceError:
+        except InferenceError as exc:
             turn.fail()
+            note_error(exc.code)
             raise
     turn.add(answer.text)
     done = Done(finish_reason=answer.finish_reason, usage=answer.usage, model=answer.model)

@@ -8,119 +8,47 @@ With the mock provider the gateway answers offline in the same format.
 """
 
 import json
-import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from contextlib import aclosing
+from typing import Annotated, Any, get_args
 
-import anyio
-import httpx2
 import openai
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from fastapi.sse import KEEPALIVE_COMMENT, EventSourceResponse, ServerSentEvent, format_sse_event
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from openai import AsyncStream
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.types import Receive, Scope, Send
+from pydantic import BaseModel
 
 from app.config import Settings
-from app.deps import DrainDep, OpenAIClientDep, ProviderDep, SettingsDep, accepting
+from app.deps import DrainDep, OpenAIClientDep, ProviderDep, SettingsDep
 from app.guards import check_limits
-from app.inference import ChatProvider, InferenceError, complete
-from app.schemas import ChatMessage, ChatRequest, Delta, Done
-from app.shutdown import Drain
-from app.streaming import STREAM_HEADERS
+from app.inference import (
+    UPSTREAM_ERRORS,
+    ChatProvider,
+    InferenceError,
+    complete,
+    note_error,
+    note_first_token,
+    provider_error,
+)
+from app.openai_api import (
+    CompletionRequest,
+    OpenAIAPIError,
+    error_object,
+    openai_error,
+    redact_json,
+)
+from app.schemas import ChatMessage, ChatRequest, Delta, Role
+from app.shutdown import shutting_down
+from app.streaming import unbuffered_stream
 
-logger = logging.getLogger(__name__)
-
-KEEPALIVE_INTERVAL = 15.0
-"""Seconds of silence after which a `: ping` comment keeps the stream open (as /v1/chat/stream)."""
+router = APIRouter(prefix="/v1", tags=["openai"])
 
 # Operations that are the model itself, not actions an agent should call as tools.
 NOT_A_TOOL: dict[str, Any] = {"x-agent-tool": False}
-
-
-class OpenAIRoute(APIRoute):
-    """Reports an invalid request the way OpenAI does (400 and an `error` object), and so
-    the server's own refusals (`shutting_down` while it stops)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                error = exc.errors()[0]
-                where = error["loc"][1:] if error["type"] != "json_invalid" else ()
-                param = ".".join(str(part) for part in where) or None
-                message = f"{param}: {error['msg']}" if param else error["msg"]
-                return error_response(400, message, "invalid_request_error", param=param)
-            except InferenceError as exc:
-                headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
-                body = {"error": server_error(exc)}
-                return JSONResponse(body, status_code=exc.status_code, headers=headers)
-
-        return route_handler
-
-
-router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
-
-
-class CompletionRequest(BaseModel):
-    """OpenAI's chat completion request; fields not named here pass through to the provider."""
-
-    # Strict, as OpenAI's API: `"stream": "yes"` is refused, not taken for true.
-    model_config = ConfigDict(
-        extra="allow",
-        strict=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "model": "gpt-5-mini",  # the configured MODEL in /openapi.json
-                    "messages": [{"role": "user", "content": "Why is the sky blue?"}],
-                    "stream": True,
-                },
-            ],
-        },
-    )
-
-    model: str | None = Field(
-        default=None, min_length=1, max_length=200, description="Defaults to the configured MODEL."
-    )
-    messages: list[dict[str, Any]] = Field(min_length=1)
-    stream: bool = False
-    stream_options: dict[str, Any] | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-
-    @field_validator("max_tokens", "max_completion_tokens", mode="before")
-    @classmethod
-    def _integral(cls, value: object) -> object:
-        # 256.0 is an integer in JSON (and JSON Schema); 256.5 and "256" are not.
-        return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-class OpenAIError(BaseModel):
-    message: str
-    type: str
-    param: str | None = None
-    code: str | None = None
-
-
-class OpenAIErrorResponse(BaseModel):
-    """OpenAI's error body, which OpenAI SDKs raise as their own exceptions."""
-
-    error: OpenAIError
-
-
-def openai_error(description: str) -> dict[str, Any]:
-    return {"model": OpenAIErrorResponse, "description": description}
-
 
 PROVIDER_ERRORS: dict[int | str, dict[str, Any]] = {
     502: openai_error("The provider failed, could not be reached, or refused the server's key"),
@@ -128,6 +56,24 @@ PROVIDER_ERRORS: dict[int | str, dict[str, Any]] = {
     # Any other refusal of the provider passes through with its own status and body.
     "default": {"description": "An error of the provider, with its status code and body"},
 }
+
+
+def upstream_error(exc: Exception, settings: Settings) -> OpenAIAPIError:
+    """The provider's failure in OpenAI's shape, with the server's key redacted from it: its
+    own status and body when it answered, except that a refused key is a 502."""
+    secret = settings.api_key.get_secret_value() if settings.api_key else None
+    error = provider_error(exc, secret)
+    if isinstance(exc, openai.APIStatusError):
+        if error.code != "upstream_auth":
+            body = error_object(exc.message) | (exc.body if isinstance(exc.body, dict) else {})
+            retry_after = exc.response.headers.get("retry-after")
+            return OpenAIAPIError(
+                exc.status_code, redact_json(body, secret), retry_after=retry_after
+            )
+    elif isinstance(exc, openai.APIError) and isinstance(exc.body, dict):  # an error chunk
+        return OpenAIAPIError(502, redact_json(exc.body, secret))
+    body = error_object(error.message, code=error.code)
+    return OpenAIAPIError(error.status_code, body, retry_after=error.retry_after)
 
 
 def prompt_chars(message: dict[str, Any]) -> int:
@@ -141,8 +87,15 @@ def prompt_chars(message: dict[str, Any]) -> int:
     return 0
 
 
+async def accepting_completions(drain: DrainDep) -> None:
+    """While the server stops, new completions get a 503 (`shutting_down`), as new chats do."""
+    if drain.draining:
+        raise OpenAIAPIError.of(shutting_down())
+
+
 async def checked_completion(body: CompletionRequest, settings: SettingsDep) -> CompletionRequest:
-    """The request, if it is within the limits /v1/chat has (400 otherwise, as OpenAI's)."""
+    """The request, if it is within the limits /v1/chat has (400 otherwise, as OpenAI's), for
+    a model this server offers (404 otherwise); `model` is then always set."""
     check_limits(
         settings,
         messages=len(body.messages),
@@ -152,176 +105,99 @@ async def checked_completion(body: CompletionRequest, settings: SettingsDep) -> 
             "max_completion_tokens": body.max_completion_tokens,
         },
     )
+    model = body.model or settings.model
+    if settings.gateway_models and model not in {settings.model, *settings.gateway_models}:
+        message = f"The model `{model}` does not exist or you do not have access to it."
+        error = error_object(message, "invalid_request_error", code="model_not_found")
+        raise OpenAIAPIError(404, error)
+    body.model = model
     return body
 
 
 CheckedCompletion = Annotated[CompletionRequest, Depends(checked_completion)]
 
 
-def error_object(
-    message: str, type_: str, *, code: str | None = None, param: str | None = None
-) -> dict[str, Any]:
-    """OpenAI's `error` object."""
-    return {"message": message, "type": type_, "param": param, "code": code}
+async def upstream_chunks(
+    body: CheckedCompletion, settings: SettingsDep, client: OpenAIClientDep, provider: ProviderDep
+) -> AsyncIterator[AsyncIterator[Any]]:
+    """The provider's chunks, opened before the response starts, so that a refusal keeps its
+    status code, and closed when the response ends however it ends: when the client leaves
+    too, which ends the upstream request."""
+    if client is None:
+        async with aclosing(mock_chunks(body, provider)) as chunks:
+            yield chunks
+        return
+    try:
+        stream = await client.post(
+            "/chat/completions",
+            body=body.model_dump(exclude_unset=True),
+            cast_to=object,
+            stream=True,
+            stream_cls=AsyncStream[object],
+        )
+    except UPSTREAM_ERRORS as exc:
+        raise upstream_error(exc, settings) from exc
+    async with stream:
+        yield stream
 
 
-def error_response(
-    status: int,
-    message: str,
-    type_: str,
-    *,
-    code: str | None = None,
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    error = error_object(message, type_, code=code, param=param)
-    return JSONResponse({"error": error}, status_code=status, headers=headers)
-
-
-def server_error(exc: InferenceError) -> dict[str, Any]:
-    """One of the server's own errors (`shutting_down`: retry the request) as an `error` object."""
-    return error_object(exc.message, "api_error", code=exc.code)
-
-
-@dataclass
-class UpstreamError:
-    """A failure of the provider: the status code and `error` object to send on."""
-
-    status: int
-    error: dict[str, Any]
-    retry_after: str | None = None
-
-    def response(self) -> JSONResponse:
-        headers = {"Retry-After": self.retry_after} if self.retry_after else None
-        return JSONResponse({"error": self.error}, status_code=self.status, headers=headers)
-
-
-def upstream_error(exc: Exception, settings: Settings) -> UpstreamError:
-    """The provider's error in OpenAI's shape, with the server's key redacted from it."""
-    secret = settings.api_key.get_secret_value() if settings.api_key else None
-
-    def redact(value: Any) -> Any:
-        text = json.dumps(value)
-        return json.loads(text.replace(secret, "[redacted]")) if secret else value
-
-    logger.warning("gateway: upstream request failed: %s", redact(str(exc)))
-
-    match exc:
-        case openai.APIStatusError(status_code=401 | 403):
-            # The server's key was refused: the client's credentials are not in question.
-            message = "The provider refused the server's API key."
-            return UpstreamError(502, error_object(message, "api_error", code="upstream_auth"))
-        case openai.APIStatusError():
-            body = exc.body if isinstance(exc.body, dict) else {}
-            body = error_object(exc.message, "api_error") | body
-            retry_after = exc.response.headers.get("retry-after")
-            return UpstreamError(exc.status_code, redact(body), retry_after)
-        case openai.APITimeoutError() | httpx2.TimeoutException():
-            message = "The provider did not answer in time."
-            return UpstreamError(504, error_object(message, "api_error", code="timeout"))
-        case openai.APIConnectionError() | httpx2.TransportError():
-            message = "The connection to the provider failed or was cut."
-            return UpstreamError(
-                502, error_object(message, "api_error", code="upstream_unavailable")
-            )
-        case openai.APIError(body=dict() as body):  # an error event in the middle of a stream
-            return UpstreamError(502, redact(body))
-        case _:
-            message = "The provider failed to answer."
-            return UpstreamError(502, error_object(message, "api_error", code="upstream_error"))
-
-
-UPSTREAM_ERRORS = (openai.APIError, httpx2.HTTPError, httpx2.StreamError)
-
-
-class EventStream(EventSourceResponse):
-    """Sends Server-Sent Events as they come, with a `: ping` comment after a silence.
-
-    FastAPI's `yield` endpoints commit to a 200 stream before they run, but this endpoint
-    answers with JSON or a stream, and only once the provider accepted the request (so that
-    a refusal keeps its status code): it returns this response instead, with the same
-    events (`fastapi.sse`) and keep-alive. `on_close` runs however the response ends, also
-    when the client goes away before the first event: it closes the upstream request.
-    """
-
-    def __init__(
-        self,
-        events: AsyncIterator[ServerSentEvent],
-        on_close: Callable[[], Coroutine[Any, Any, None]] | None = None,
-    ) -> None:
-        super().__init__(self._encode(events))
-        self.headers["Cache-Control"] = "no-cache"
-        self.headers["X-Accel-Buffering"] = "no"  # no buffering in proxies
-        self.headers.update(STREAM_HEADERS)
-        self._on_close = on_close
-
-    @staticmethod
-    async def _encode(events: AsyncIterator[ServerSentEvent]) -> AsyncIterator[bytes]:
-        async for event in events:
-            yield format_sse_event(data_str=event.raw_data, event=event.event, id=event.id)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            if self._on_close is not None:
-                with anyio.CancelScope(shield=True):
-                    await self._on_close()
-
-    async def stream_response(self, send: Send) -> None:
-        start = {"type": "http.response.start", "status": self.status_code}
-        await send(start | {"headers": self.raw_headers})
-        last_sent = anyio.current_time()
-
-        async def send_body(chunk: bytes) -> None:
-            nonlocal last_sent
-            last_sent = anyio.current_time()
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-
-        async def keep_alive() -> None:
-            while True:
-                await anyio.sleep(max(0.0, last_sent + KEEPALIVE_INTERVAL - anyio.current_time()))
-                if anyio.current_time() - last_sent >= KEEPALIVE_INTERVAL:
-                    await send_body(KEEPALIVE_COMMENT)
-
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(keep_alive)
-            async for chunk in self.body_iterator:
-                await send_body(chunk if isinstance(chunk, bytes) else bytes(chunk))
-            tasks.cancel_scope.cancel()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+UpstreamChunks = Annotated[AsyncIterator[Any], Depends(upstream_chunks, scope="request")]
 
 
 def data(value: Any) -> ServerSentEvent:
     return ServerSentEvent(raw_data=json.dumps(value, separators=(",", ":")))
 
 
-DONE = ServerSentEvent(raw_data="[DONE]")
+def has_token(chunk: Any) -> bool:
+    """A chunk with text of the answer (not the role or usage chunk)."""
+    choices = chunk.get("choices") if isinstance(chunk, dict) else None
+    return bool(choices and (choices[0].get("delta") or {}).get("content"))
 
 
-def check_model(body: CompletionRequest, settings: Settings) -> str | JSONResponse:
-    """The model to ask for, or the error when the server does not offer it."""
-    model = body.model or settings.model
-    if settings.gateway_models and model not in {settings.model, *settings.gateway_models}:
-        message = f"The model `{model}` does not exist or you do not have access to it."
-        return error_response(404, message, "invalid_request_error", code="model_not_found")
-    return model
+async def stream_chat_completion(
+    chunks: UpstreamChunks, settings: SettingsDep, drain: DrainDep
+) -> AsyncIterable[ServerSentEvent]:
+    """The provider's chunks as they come, then `[DONE]`; a failure midway, or the server
+    stopping past SHUTDOWN_GRACE, ends the stream with an `error` object instead."""
+    try:
+        async for chunk in drain.until_deadline(chunks):
+            if has_token(chunk):
+                note_first_token()
+            yield data(chunk)
+    except UPSTREAM_ERRORS as exc:
+        yield data({"error": upstream_error(exc, settings).error})
+        return
+    except InferenceError as exc:  # shutting_down
+        note_error(exc.code)
+        yield data({"error": OpenAIAPIError.of(exc).error})
+        return
+    yield ServerSentEvent(raw_data="[DONE]")
+
+
+# FastAPI sends a `yield` endpoint's events, with its pings, whatever the request asks for, and
+# the path answers JSON too: the documented route below hands the streams to this one.
+stream_route = APIRoute(
+    "/v1/chat/completions",
+    stream_chat_completion,
+    methods=["POST"],
+    response_class=EventSourceResponse,
+    dependencies=[Depends(unbuffered_stream)],
+)
+send_stream = stream_route.get_route_handler()
 
 
 @router.post(
     "/chat/completions",
     operation_id="create_chat_completion",
     summary="Create a chat completion (OpenAI-compatible)",
-    # While the server stops, new completions get a 503 (`shutting_down`), as new chats do.
-    dependencies=[Depends(accepting)],
+    dependencies=[Depends(accepting_completions)],
     openapi_extra=NOT_A_TOOL,
+    response_model=None,
     responses={
         200: {
             "description": "A `chat.completion`, or with `stream: true` a stream of "
             "`chat.completion.chunk` events that ends with `data: [DONE]`",
-            "content": {
-                "text/event-stream": {},
-            },
+            "content": {"text/event-stream": {}},
         },
         400: openai_error("The request is invalid or over this server's limits"),
         404: openai_error("The server does not offer this model (GATEWAY_MODELS)"),
@@ -330,62 +206,34 @@ def check_model(body: CompletionRequest, settings: Settings) -> str | JSONRespon
     },
 )
 async def create_chat_completion(
+    request: Request,
     body: CheckedCompletion,
     settings: SettingsDep,
     client: OpenAIClientDep,
     provider: ProviderDep,
-    drain: DrainDep,
 ) -> Response:
     """OpenAI's chat completions API, answered by the configured provider with the server's key."""
-    model = check_model(body, settings)
-    if isinstance(model, JSONResponse):
-        return model
+    if body.stream:
+        return await send_stream(request)
     if client is None:
-        return await mock_completion(body, model, provider, drain)
-
-    payload = body.model_dump(exclude_unset=True) | {"model": model}
+        return JSONResponse(await mock_completion(body, provider))
+    payload = body.model_dump(exclude_unset=True)
     try:
-        if not body.stream:
-            completion = await client.post("/chat/completions", body=payload, cast_to=object)
-            return JSONResponse(completion)
-        # Opened before answering, so a refusal keeps its status code.
-        stream = await client.post(
-            "/chat/completions",
-            body=payload,
-            cast_to=object,
-            stream=True,
-            stream_cls=AsyncStream[object],
-        )
+        completion = await client.post("/chat/completions", body=payload, cast_to=object)
     except UPSTREAM_ERRORS as exc:
-        return upstream_error(exc, settings).response()
-    return EventStream(relay(stream, settings, drain), on_close=stream.close)
+        raise upstream_error(exc, settings) from exc
+    return JSONResponse(completion)
 
 
-async def relay(
-    stream: AsyncStream[object], settings: Settings, drain: Drain
-) -> AsyncIterator[ServerSentEvent]:
-    """The provider's chunks as they come; a failure midway, or the server stopping past
-    SHUTDOWN_GRACE, ends the stream with an `error` object."""
-    try:
-        # Leaving this block closes the upstream response, also when the client goes away.
-        async with stream:
-            async for chunk in drain.until_deadline(aiter(stream)):
-                yield data(chunk)
-    except UPSTREAM_ERRORS as exc:
-        yield data({"error": upstream_error(exc, settings).error})
-        return
-    except InferenceError as exc:  # shutting_down
-        yield data({"error": server_error(exc)})
-        return
-    yield DONE
+MOCK_ROLES: dict[str, Role] = {role: role for role in get_args(Role)} | {"developer": "system"}
 
 
-def mock_request(body: CompletionRequest, model: str) -> ChatRequest:
+def mock_request(body: CompletionRequest) -> ChatRequest:
     """The mock's view of an OpenAI request: plain-text messages of the roles it knows."""
     messages = []
     for message in body.messages:
-        role = "system" if message.get("role") == "developer" else message.get("role")
-        if role not in ("system", "user", "assistant"):
+        role = MOCK_ROLES.get(message.get("role", ""))
+        if role is None:
             continue
         content = message.get("content")
         if isinstance(content, list):  # content parts: keep the text ones
@@ -393,68 +241,42 @@ def mock_request(body: CompletionRequest, model: str) -> ChatRequest:
         text = content if isinstance(content, str) else ""
         messages.append(ChatMessage.model_construct(role=role, content=text))
     limit = body.max_completion_tokens or body.max_tokens
-    return ChatRequest.model_construct(messages=messages, model=model, max_tokens=limit)
+    return ChatRequest.model_construct(messages=messages, model=body.model, max_tokens=limit)
 
 
-async def mock_completion(
-    body: CompletionRequest, model: str, provider: ChatProvider, drain: Drain
-) -> Response:
-    chat = mock_request(body, model)
-    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    created = int(time.time())
-    if not body.stream:
-        answer = await complete(provider, chat)
-        message = {"role": "assistant", "content": answer.text}
-        choice = {"index": 0, "message": message, "finish_reason": answer.finish_reason}
-        return JSONResponse(
-            {
-                "id": completion_id,
-                "object": "chat.completion",
-                "created": created,
-                "model": answer.model,
-                "choices": [choice],
-                "usage": answer.usage.model_dump() if answer.usage else None,
-            }
-        )
+def completion_id() -> dict[str, Any]:
+    return {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time())}
 
-    include_usage = bool((body.stream_options or {}).get("include_usage"))
 
-    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> ServerSentEvent:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
-        return data(
-            {
-                "id": completion_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [choice],
-            }
-        )
+async def mock_completion(body: CompletionRequest, provider: ChatProvider) -> dict[str, Any]:
+    answer = await complete(provider, mock_request(body))
+    message = {"role": "assistant", "content": answer.text}
+    return completion_id() | {
+        "object": "chat.completion",
+        "model": answer.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
+        "usage": answer.usage.model_dump() if answer.usage else None,
+    }
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        yield chunk({"role": "assistant", "content": ""})
-        try:
-            async for event in drain.until_deadline(provider.stream(chat)):
-                if isinstance(event, Delta):
-                    yield chunk({"content": event.text})
-                elif isinstance(event, Done):
-                    yield chunk({}, event.finish_reason)
-                    if include_usage and event.usage is not None:
-                        usage_chunk = {
-                            "id": completion_id,
-                            "object": "chat.completion.chunk",
-                            "created": created,
-                            "model": model,
-                            "choices": [],
-                            "usage": event.usage.model_dump(),
-                        }
-                        yield data(usage_chunk)
-        except InferenceError as exc:  # shutting_down
-            yield data({"error": server_error(exc)})
-            return
-        yield DONE
 
-    return EventStream(events())
+async def mock_chunks(
+    body: CompletionRequest, provider: ChatProvider
+) -> AsyncGenerator[dict[str, Any], None]:
+    """The mock's answer as an OpenAI stream's chunks, a usage chunk when asked for."""
+    chunk = completion_id() | {"object": "chat.completion.chunk", "model": body.model}
+
+    def choice(delta: dict[str, str], finish_reason: str | None = None) -> dict[str, Any]:
+        return chunk | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+
+    yield choice({"role": "assistant", "content": ""})
+    async with aclosing(provider.stream(mock_request(body))) as events:
+        async for event in events:
+            if isinstance(event, Delta):
+                yield choice({"content": event.text})
+                continue
+            yield choice({}, event.finish_reason)
+            if (body.stream_options or {}).get("include_usage") and event.usage is not None:
+                yield chunk | {"choices": [], "usage": event.usage.model_dump()}
 
 
 class Model(BaseModel):
@@ -486,5 +308,5 @@ async def list_models(settings: SettingsDep, client: OpenAIClientDep) -> Respons
     try:
         listing = await client.get("/models", cast_to=object)
     except UPSTREAM_ERRORS as exc:
-        return upstream_error(exc, settings).response()
+        raise upstream_error(exc, settings) from exc
     return JSONResponse(listing)
