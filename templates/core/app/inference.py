@@ -55,6 +55,8 @@ class UpstreamCall:
     status: int | None = None
     """HTTP status of the provider's last answer; None before one or when the connection failed."""
     error: ErrorCode | None = None
+    first_token: float | None = None
+    """`time.perf_counter()` when the route sent the first token."""
 
 
 upstream_call: ContextVar[UpstreamCall | None] = ContextVar("upstream_call", default=None)

@@ -1,5 +1,6 @@
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Annotated, Any
 
@@ -8,7 +9,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.deps import DrainDep, ProviderDep, accepting
 from app.history import ChatTurnDep
-from app.inference import InferenceError, StreamEvent, complete
+from app.inference import InferenceError, StreamEvent, UpstreamCall, complete, upstream_call
 from app.schemas import ChatResponse, Delta, Done, ErrorDetail, ErrorResponse
 from app.streaming import unbuffered_stream
 
@@ -61,9 +62,11 @@ async def chat_stream(
     A `: ping` comment is sent every 15 s while the provider is silent. When the server
     stops, an open stream gets `SHUTDOWN_GRACE` seconds, then ends with `shutting_down`.
     """
+    call = upstream_call.get() or UpstreamCall()
     try:
         async for event in drain.until_deadline(events):
             if isinstance(event, Delta):
+                call.first_token = call.first_token or time.perf_counter()
                 turn.add(event.text)
                 yield ServerSentEvent(event="delta", data=event)
             else:
@@ -74,6 +77,7 @@ async def chat_stream(
                 )
     except InferenceError as exc:
         turn.fail()
+        call.error = exc.code
         yield ServerSentEvent(event="error", data=exc.detail())
     except asyncio.CancelledError:
         logger.info("stream cancelled: the client went away or the server is stopping")
@@ -82,6 +86,7 @@ async def chat_stream(
         # The 200 status is already sent, so an error event is the only way to tell.
         logger.exception("stream failed")
         turn.fail()
+        call.error = "internal_error"
         detail = ErrorDetail(code="internal_error", message="Internal error.")
         yield ServerSentEvent(event="error", data=detail)
 
