@@ -100,9 +100,9 @@ async def checked_chat(payload: ChatRequest, settings: SettingsDep) -> ChatReque
 CheckedChat = Annotated[ChatRequest, Depends(checked_chat)]
 
 
-TOO_LARGE: dict[str, Any] = {
-    "model": ErrorResponse,
+TOO_LARGE = {
     "description": "The request body is larger than MAX_REQUEST_BYTES",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
 }
 
 

@@ -3,10 +3,12 @@
 import sys
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
+from starlette.exceptions import HTTPException
 
 from app.api import api_router, exception_handlers
 from app.config import PROJECT_NAME, SettingError, Settings, settings_problems
@@ -35,6 +37,14 @@ async def request_too_large(request: Request, exc: RequestTooLarge) -> JSONRespo
     return too_large_response(exc)
 
 
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's 400 for a body that is not UTF-8: a 422 like any other body that is not JSON.
+        error = {"type": "json_invalid", "loc": ["body"], "msg": "The body is not UTF-8 JSON."}
+        return JSONResponse({"detail": [error]}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Builds the application for `settings`; raises SettingError when a feature cannot run
     with them. The middleware gets its settings here, never per request."""
@@ -48,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
         exception_handlers={
             InferenceError: inference_error,
             RequestTooLarge: request_too_large,
+            HTTPException: http_error,
             **exception_handlers,
         },
         generate_unique_id_function=operation_id,

@@ -236,7 +236,7 @@ def start_metrics_server(registry: CollectorRegistry, settings: Settings) -> Thr
     host, port = settings.metrics_host, settings.metrics_port or 0
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     server_class = type("MetricsServer", (ThreadingWSGIServer,), {"address_family": family})
-    server = make_server(host, port, app, server_class, QuietHandler)
+    server: ThreadingWSGIServer = make_server(host, port, app, server_class, QuietHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -250,7 +250,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[Metrics]:
             handler.setFormatter(JsonFormatter())
     # The JSON line replaces uvicorn's access log.
     logging.getLogger("uvicorn.access").disabled = True
-    server = None
+    server: ThreadingWSGIServer | None = None
     if settings.metrics_port is not None:
         server = start_metrics_server(metrics.registry, settings)
         logger.info("metrics on %s:%d/metrics", settings.metrics_host, settings.metrics_port)
