@@ -61,14 +61,9 @@ class UnkeptTurn:
         pass
 
 
-class NoHistory:
-    async def begin(self, chat: ChatRequest, request: Request) -> ChatTurn:
-        return UnkeptTurn(chat)
-
-
 async def chat_turn(chat: CheckedChat, request: Request) -> AsyncIterator[ChatTurn]:
-    store: ChatStore = getattr(request.app.state, "chat_store", None) or NoHistory()
-    turn = await store.begin(chat, request)
+    store: ChatStore | None = getattr(request.app.state, "chat_store", None)
+    turn = UnkeptTurn(chat) if store is None else await store.begin(chat, request)
     try:
         yield turn
     finally:

@@ -96,9 +96,6 @@ class Metrics:
             registry=registry,
         )
 
-    def watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.tasks.set_function(lambda: len(asyncio.all_tasks(loop)))
-
 
 class JsonFormatter(logging.Formatter):
     """A log record as one line of JSON; `extra={"fields": {...}}` adds fields."""
@@ -244,7 +241,8 @@ def start_metrics_server(registry: CollectorRegistry, settings: Settings) -> Thr
 @asynccontextmanager
 async def lifespan(settings: Settings) -> AsyncIterator[Metrics]:
     metrics = Metrics()
-    metrics.watch_loop(asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
+    metrics.tasks.set_function(lambda: len(asyncio.all_tasks(loop)))
     for handler in logging.getLogger().handlers:
         if type(handler) is logging.StreamHandler:  # the app's own, not a test runner's
             handler.setFormatter(JsonFormatter())
