@@ -85,7 +85,7 @@ describe("add and upgrade keep the owner's edits", () => {
     const result = await runCli(["add", "mcp", dir, "--dry-run"], { env });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain("--- /dev/null\n+++ b/app/routes/mcp.py");
-    expect(result.stdout).toMatch(/--- a\/app\/main\.py\n\+\+\+ b\/app\/main\.py\n@@ .* @@/);
+    expect(result.stdout).toMatch(/--- a\/app\/api\.py\n\+\+\+ b\/app\/api\.py\n@@ .* @@/);
     expect(result.stdout).toContain("pyproject.toml: merged with your changes");
     expect(result.stdout).toContain("dry run: nothing was written");
 
