@@ -52,10 +52,23 @@ export interface TemplateContext {
   };
   /** Ids of the optional features this project has. */
   enabledFeatures: string[];
-  /** Modules of app/routes/ whose `router` main.py includes, in feature order (health first): the order routes are matched in. */
+  /** Modules of app/routes/ whose `router` app/api.py includes, in feature order: the order routes are matched in (after /healthz). */
   routers: string[];
-  /** Modules of app/ whose `setup(app)` create_app() calls, in feature order. */
-  setups: string[];
+  /** Modules of app/ whose `middleware(settings)` app/middleware.py lists, outermost first (the reverse of feature order). */
+  middleware: string[];
+  /** Lifespans of modules of app/ that app/lifespan.py enters, in feature order; `state`: the `app.state` attribute of what it yields, or null. */
+  lifespans: { module: string; state: string | null }[];
+  /** `module.function` checks of the settings that create_app() runs first, in feature order. */
+  settingChecks: string[];
+  /** Modules of app/ that app/lifespan.py imports for their lifespans and checks, sorted. */
+  lifespanModules: string[];
+  /** Dependencies and responses every route of app/api.py's router shares, and the modules they come from (sorted). */
+  api: {
+    dependencies: string[];
+    responses: { status: string; value: string }[];
+    exceptionHandlers: { exception: string; handler: string }[];
+    modules: string[];
+  };
   /** Paths every feature serves without an API key, sorted. */
   publicPaths: string[];
   /** Paths the rate limit does not count, sorted. */
@@ -70,8 +83,6 @@ export interface TemplateContext {
   schemaFields: Record<SchemaModel, SchemaField[]>;
   /** Standard-library modules those fields' types name, sorted (schemas.py imports them). */
   schemaModules: string[];
-  /** Counters features report (app/counters.py): Prometheus name and help. */
-  counters: { name: string; help: string }[];
   /** Checks of GET /readyz: the name it reports, the module and its `async def <function>(app) -> bool`. */
   readinessChecks: { name: string; module: string; function: string }[];
   /** Modules of app/ that readiness checks come from, sorted (for imports). */

@@ -104,6 +104,9 @@ function schemaFieldsByModel(fields: MergedContributions["schemaFields"]): Recor
   return byModel;
 }
 
+/** The modules of `module.NAME` references, sorted, for a template's imports. */
+const modulesOf = (names: readonly string[]) => [...new Set(names.map((name) => name.split(".")[0]!))].sort();
+
 /** The contributions as the shared templates read them. */
 function contributionContext(merged: MergedContributions) {
   const dockerfile = Object.fromEntries(DOCKERFILE_ANCHORS.map((anchor) => [anchor, [] as string[]])) as Record<DockerfileAnchor, string[]>;
@@ -113,7 +116,20 @@ function contributionContext(merged: MergedContributions) {
   const secrets = Object.entries(merged.secrets);
   return {
     routers: merged.routers,
-    setups: merged.setups,
+    middleware: [...merged.middleware].reverse(),
+    lifespans: Object.entries(merged.lifespans).map(([module, { state }]) => ({ module, state: state ?? null })),
+    settingChecks: merged.settingChecks,
+    lifespanModules: [...new Set([...Object.keys(merged.lifespans), ...modulesOf(merged.settingChecks)])].sort(),
+    api: {
+      dependencies: merged.apiDependencies,
+      responses: Object.entries(merged.apiResponses).map(([status, value]) => ({ status, value })),
+      exceptionHandlers: Object.entries(merged.exceptionHandlers).map(([exception, handler]) => ({ exception, handler })),
+      modules: modulesOf([
+        ...merged.apiDependencies,
+        ...Object.values(merged.apiResponses),
+        ...Object.entries(merged.exceptionHandlers).flat(),
+      ]),
+    },
     publicPaths: [...merged.publicPaths].sort(),
     unmeteredPaths: [...merged.unmeteredPaths].sort(),
     settings: Object.entries(merged.settings).map(([name, setting]) => ({ name, ...setting, env: name.toUpperCase() })),
@@ -121,7 +137,6 @@ function contributionContext(merged: MergedContributions) {
     errorCodes: Object.entries(merged.errorCodes).map(([code, status]) => ({ code, status })),
     schemaFields: schemaFieldsByModel(merged.schemaFields),
     schemaModules: [...new Set(Object.values(merged.schemaFields).flatMap((field) => field.modules ?? []))].sort(),
-    counters: Object.entries(merged.counters).map(([name, help]) => ({ name, help })),
     readinessChecks: Object.entries(merged.readinessChecks).map(([name, check]) => ({ name, ...check })),
     readinessModules: [...new Set(Object.values(merged.readinessChecks).map((check) => check.module))].sort(),
     fly: {

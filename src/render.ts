@@ -5,7 +5,8 @@ import { dotenvValue, jsonValue, markdownCode, markdownText, pythonString, shell
  * Handlebars with escaping per target format (src/escape.ts) instead of HTML escaping.
  * Templates print any value that a user typed through one of these helpers:
  *   {{toml x}}    a TOML basic string, quotes included
- *   {{py x}}      a Python string literal (or None for null), quotes included
+ *   {{py x}}      a Python string literal (or None for null), quotes included;
+ *                 {{pyAssign "NAME" x}} the statement `NAME = <literal>` as ruff formats it
  *   {{json x}}    JSON (also valid YAML and a Python literal for plain strings)
  *   {{shell x}}   a POSIX shell word, quoted only when needed;
  *                 {{#shell}}...{{/shell}} quotes what the block renders as one word
@@ -14,9 +15,24 @@ import { dotenvValue, jsonValue, markdownCode, markdownText, pythonString, shell
  */
 export const hbs = Handlebars.create();
 
+/** ruff's line length in generated projects (pyproject.toml's [tool.ruff]). */
+const PYTHON_LINE_LENGTH = 100;
+
+/** Columns a line takes as ruff measures it: East Asian wide characters and emoji take two. */
+const columns = (text: string) =>
+  [...text].reduce((sum, char) => sum + (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1faff}\u{20000}-\u{3fffd}]/u.test(char) ? 2 : 1), 0);
+
+/** `name = literal`, parenthesized on lines of its own when only that makes it fit, as ruff format writes it. */
+function pythonAssignment(name: string, literal: string): string {
+  const line = `${name} = ${literal}`;
+  const wrapped = `    ${literal}`;
+  return columns(line) <= PYTHON_LINE_LENGTH || columns(wrapped) > PYTHON_LINE_LENGTH ? line : `${name} = (\n${wrapped}\n)`;
+}
+
 const HELPERS: Record<string, Handlebars.HelperDelegate> = {
   toml: (v: unknown) => tomlString(String(v ?? "")),
   py: (v: unknown) => pythonString(v === null || v === undefined ? null : String(v)),
+  pyAssign: (name: unknown, v: unknown) => pythonAssignment(String(name), pythonString(v === null || v === undefined ? null : String(v))),
   json: (v: unknown) => jsonValue(v),
   shell: function (this: unknown, ...args: unknown[]) {
     const options = args.at(-1) as Handlebars.HelperOptions;

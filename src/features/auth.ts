@@ -20,7 +20,11 @@ export const auth: Feature = {
   // Wraps the rate limit, which then counts per the key auth identified.
   after: ["ratelimit"],
   contributes: {
-    setups: ["auth"],
+    settingChecks: ["auth.check_keys"],
+    middleware: ["auth"],
+    lifespans: { auth: {} },
+    apiDependencies: ["auth.api_key"],
+    apiResponses: { "401": "auth.UNAUTHORIZED" },
     settings: {
       api_keys: {
         type: "SecretStr | None",

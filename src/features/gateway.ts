@@ -16,7 +16,10 @@ export const gateway: Feature = {
   contributes: {
     routers: ["gateway"],
     // OpenAI's error shape for the gateway's routes (app/openai_api.py).
-    setups: ["openai_api"],
+    exceptionHandlers: {
+      "openai_api.OpenAIAPIError": "openai_api.openai_api_error",
+      "openai_api.RequestValidationError": "openai_api.validation_error",
+    },
     settings: {
       gateway_models: {
         type: "list[str]",

@@ -1,5 +1,5 @@
 import type { ProjectOptions } from "../options.js";
-import { PYTHON_DEPENDENCIES, PYTHON_DEV_DEPENDENCIES } from "../versions.js";
+import { PROMETHEUS_CLIENT, PYTHON_DEPENDENCIES, PYTHON_DEV_DEPENDENCIES } from "../versions.js";
 import { byDistribution } from "./contributions.js";
 import type { Feature } from "./types.js";
 import { gateway } from "./gateway.js";
@@ -16,9 +16,11 @@ export const core: Feature = {
   id: "core",
   description: "FastAPI app with a streaming chat endpoint, settings, tests and docs",
   contributes: {
-    dependencies: byDistribution(PYTHON_DEPENDENCIES),
+    // prometheus_client: a feature declares the Counter of what it counts where it counts it.
+    dependencies: byDistribution([...PYTHON_DEPENDENCIES, PROMETHEUS_CLIENT]),
     devDependencies: byDistribution(PYTHON_DEV_DEPENDENCIES),
-    routers: ["health", "chat"],
+    // /healthz is app/main.py's own, matched first: Fly checks it every few seconds.
+    routers: ["chat"],
     // /readyz names its checks and their results only.
     publicPaths: ["/healthz", "/readyz"],
     // /healthz: Fly checks it every few seconds; the docs cost no provider tokens.

@@ -1,5 +1,3 @@
-import { PROMETHEUS_CLIENT } from "../versions.js";
-import { byDistribution } from "./contributions.js";
 import type { Feature } from "./types.js";
 
 /** The port of the metrics listener; fly.toml's [metrics] and [env] name it. */
@@ -16,8 +14,10 @@ export const observability: Feature = {
   // Outermost of the hardening middleware: it sees every answer, a 401 or 429 too.
   after: ["ratelimit", "auth"],
   contributes: {
-    dependencies: byDistribution([PROMETHEUS_CLIENT]),
-    setups: ["observability"],
+    settingChecks: ["observability.check_metrics_host"],
+    middleware: ["observability"],
+    lifespans: { observability: { state: "metrics" } },
+    routers: ["metrics"],
     unmeteredPaths: ["/metrics"],
     settings: {
       metrics_port: {

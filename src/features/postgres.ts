@@ -17,7 +17,12 @@ export const postgres: Feature = {
   after: ["ratelimit", "auth", "observability"],
   contributes: {
     dependencies: byDistribution([SQLALCHEMY, ASYNCPG, ALEMBIC]),
-    setups: ["persistence"],
+    settingChecks: ["database.configured_url"],
+    exceptionHandlers: {
+      "database.DatabaseUnavailable": "persistence.database_unavailable",
+      "database.ConversationNotFound": "persistence.conversation_not_found",
+    },
+    lifespans: { database: { state: "database" }, persistence: { state: "chat_store" } },
     routers: ["conversations"],
     settings: {
       database_url: {
@@ -61,10 +66,6 @@ export const postgres: Feature = {
       "ChatResponse.stored": { type: "bool | None", default: "None" },
     },
     errorCodes: { database_unavailable: 503, not_found: 404 },
-    counters: {
-      chat_answers_not_stored: "Answers of a conversation that the database did not take.",
-      usage_not_recorded: "Chats whose token usage the database did not take.",
-    },
     readinessChecks: { database: { module: "database", function: "database_ready" } },
     flySections: {
       deploy: {

@@ -12,7 +12,10 @@ export const ratelimit: Feature = {
   },
   contributes: {
     dependencies: byDistribution([LIMITS, REDIS]),
-    setups: ["ratelimit"],
+    settingChecks: ["ratelimit.check_settings"],
+    middleware: ["ratelimit"],
+    lifespans: { ratelimit: { state: "limiter" } },
+    apiResponses: { "429": "ratelimit.TOO_MANY" },
     readinessChecks: { rate_limit_storage: { module: "ratelimit", function: "storage_ready" } },
     settings: {
       rate_limit: {

@@ -136,13 +136,28 @@ export interface Contributions {
   flySections?: Readonly<Record<string, FlySection>>;
   /** Dockerfile instructions at an anchor, by a name of the feature's choosing. */
   dockerfile?: Readonly<Record<string, DockerfileAddition>>;
-  /** Modules in app/routes/ whose `router` main.py includes. */
+  /** Modules in app/routes/ whose `router` app/api.py includes, in feature order. */
   routers?: readonly string[];
   /**
-   * Modules in app/ with a `setup(app: FastAPI) -> None` that create_app() calls after the routers
-   * are included, in feature order: each wraps the middleware added before it.
+   * Modules in app/ with a `middleware(settings: Settings) -> Middleware` that app/middleware.py
+   * lists, in feature order: each wraps the middleware of the features before it. It checks the
+   * settings it needs (raising SettingError), so a bad value stops the app before it serves.
    */
-  setups?: readonly string[];
+  middleware?: readonly string[];
+  /**
+   * Modules in app/ with an async context manager `lifespan(settings: Settings)` that the app's
+   * lifespan (app/lifespan.py) enters in feature order; `state`: the attribute of `app.state`
+   * that gets what it yields, for middleware and dependencies to read.
+   */
+  lifespans?: Readonly<Record<string, { state?: string }>>;
+  /** Functions `(settings: Settings) -> None` that create_app() calls first, as `module.function`: they raise SettingError for a value the feature cannot run with. */
+  settingChecks?: readonly string[];
+  /** Dependencies every route of app/api.py's router gets, as `module.NAME` (e.g. a `Security(...)`). */
+  apiDependencies?: readonly string[];
+  /** Exception handlers of the app: `module.Exception` -> `module.handler` (`async def (request, exc) -> Response`). */
+  exceptionHandlers?: Readonly<Record<string, string>>;
+  /** Responses every operation of app/api.py's router documents: HTTP status -> `module.NAME`. */
+  apiResponses?: Readonly<Record<string, string>>;
   /** Paths served without an API key when auth is on: they must hold no secret. */
   publicPaths?: readonly string[];
   /**
@@ -154,11 +169,6 @@ export interface Contributions {
   errorCodes?: Readonly<Record<string, number>>;
   /** Fields of core's request and response models, by "Model.field". */
   schemaFields?: Readonly<Record<string, Omit<SchemaField, "model" | "name">>>;
-  /**
-   * Counters of events a feature reports with `count(app, name)` (app/counters.py), by
-   * Prometheus name (`_total` is added) -> help text: metrics when the app serves them, else nothing.
-   */
-  counters?: Readonly<Record<string, string>>;
   /** Checks of GET /readyz, by the name it reports them under. */
   readinessChecks?: Readonly<Record<string, ReadinessCheck>>;
   /** Headers a client sends, e.g. `authorization`, shown in the README's requests: header -> example value. */
@@ -195,7 +205,7 @@ export interface Feature {
     hint: string;
     default: boolean;
   };
-  /** Features this one comes after when both are enabled (its setups wrap theirs, its routes follow). */
+  /** Features this one comes after when both are enabled (its middleware wraps theirs, its routes follow). */
   after?: readonly string[];
   /** Features that must be enabled with this one; it comes after them. */
   requires?: readonly string[];

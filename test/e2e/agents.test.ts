@@ -43,12 +43,12 @@ describe("the agent options", () => {
 
     const none = await planFor({ gateway: false, tools: false });
     expect(paths(none).filter((p) => /gateway|tools/.test(p))).toEqual([]);
-    expect(file(none, "app/main.py")).not.toMatch(/(gateway|tools)\.router/);
+    expect(file(none, "app/api.py")).not.toMatch(/(gateway|tools)\.router/);
 
     const mcp = await planFor({ mcp: true });
     expect(paths(mcp)).toEqual(expect.arrayContaining(["app/routes/mcp.py", "tests/test_mcp.py", "docs/mcp.md"]));
     expect(file(mcp, "pyproject.toml")).toContain(JSON.stringify(FASTMCP));
-    expect(file(mcp, "app/main.py")).toContain("app.include_router(mcp.router)");
+    expect(file(mcp, "app/api.py")).toContain("api_router.include_router(mcp.router)");
   });
 });
 

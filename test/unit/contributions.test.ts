@@ -100,7 +100,7 @@ describe("a feature's contributions", () => {
     expect(readme).toContain("- [Task queue](docs/queue.md)");
   });
 
-  it("add fields to core's request and done models, and counters the metrics keep", async () => {
+  it("add fields to core's request and done models", async () => {
     const tagged: Feature = {
       id: "tagged",
       description: "Tags on chats",
@@ -109,7 +109,6 @@ describe("a feature's contributions", () => {
           "ChatRequest.trace_id": { type: "uuid.UUID | None", default: "None", modules: ["uuid"] },
           "Done.tagged": { type: "bool", default: "False" },
         },
-        counters: { chat_tags_dropped: "Tags that could not be kept." },
       },
     };
     const plan = planProject(await optionsFor({ observability: true }), { features: withFeatures(tagged) });
@@ -119,7 +118,6 @@ describe("a feature's contributions", () => {
     expect(model("ChatRequest")).toContain("    trace_id: uuid.UUID | None = None\n");
     expect(model("Done")).toMatch(/^    tagged: bool = False$/m);
     expect(model("ChatResponse")).not.toContain("tagged");
-    expect(file(plan, "app/counters.py")).toContain('    "chat_tags_dropped": "Tags that could not be kept.",\n');
 
     const wrong: Feature = { id: "wrong", description: "a field of no model", contributes: { schemaFields: { "Health.extra": { type: "int", default: "0" } } } };
     expect(() => planProject(plan.options, { features: withFeatures(wrong) })).toThrow('schemaFields "Health.extra": a key is Model.field');
@@ -176,8 +174,11 @@ describe("feature relations", () => {
     const options = await optionsFor({ ratelimit: true, auth: true, observability: true, gateway: false });
     for (const features of [FEATURES, [...FEATURES].reverse()]) {
       const plan = planProject(options, { features });
-      const setups = [...file(plan, "app/main.py").matchAll(/^ {4}(\w+)\.setup\(app\)$/gm)].map((m) => m[1]);
-      expect(setups).toEqual(["ratelimit", "auth", "observability"]);
+      // app/middleware.py lists them outermost first: each wraps the ones before it in feature order.
+      const middleware = [...file(plan, "app/middleware.py").matchAll(/^ {8}(\w+)\.middleware\(settings\),$/gm)].map((m) => m[1]);
+      expect(middleware.reverse()).toEqual(["ratelimit", "auth", "observability"]);
+      const lifespans = [...file(plan, "app/lifespan.py").matchAll(/^ {12}(\w+)\.lifespan\(settings\)/gm)].map((m) => m[1]);
+      expect(lifespans).toEqual(["ratelimit", "auth", "observability"]);
       expect(plan.features[0]).toBe("core");
     }
   });

@@ -34,7 +34,7 @@ describe("--postgres", () => {
     }
   });
 
-  it("adds its settings, fields, error codes, readiness check and counters to core's files", async () => {
+  it("adds its settings, fields, error codes, readiness check, lifespans and routes to core's files", async () => {
     const plan = await planFor({ postgres: true });
     expect(file(plan, "app/config.py")).toContain("    database_url: SecretStr | None = None\n");
     expect(file(plan, ".env.example")).toMatch(/^DATABASE_URL=$/m);
@@ -45,10 +45,14 @@ describe("--postgres", () => {
     expect(schemas).toContain("    conversation_id: uuid.UUID | None = Field(\n");
     expect(schemas).toContain("    stored: bool | None = Field(\n");
     expect(file(plan, "app/routes/health.py")).toContain('        "database": await database.database_ready(request.app),\n');
-    expect(file(plan, "app/counters.py")).toContain('    "chat_answers_not_stored": ');
-    // Its startup follows the key and rate limit checks: its setup comes last.
-    expect(file(plan, "app/main.py")).toMatch(/observability\.setup\(app\)\n {4}persistence\.setup\(app\)\n/);
-    expect(file(plan, "app/main.py")).toContain("    app.include_router(conversations.router)\n");
+    // The counter of what it counts, where it counts it; observability's metrics serve it.
+    expect(file(plan, "app/persistence.py")).toMatch(/= Counter\(\n {4}"chat_answers_not_stored", /);
+    // Its startup follows the key and rate limit checks: its lifespans and setting check come last.
+    const lifespan = file(plan, "app/lifespan.py");
+    expect(lifespan).toMatch(/observability\.lifespan\(settings\) as app\.state\.metrics,\n {12}database\.lifespan\(settings\) as app\.state\.database,\n {12}persistence\.lifespan\(settings\) as app\.state\.chat_store,\n/);
+    expect(lifespan).toMatch(/observability\.check_metrics_host\(settings\)\n {4}database\.configured_url\(settings\)\n/);
+    expect(file(plan, "app/api.py")).toContain("api_router.include_router(conversations.router)\n");
+    expect(file(plan, "app/api.py")).toContain("    database.DatabaseUnavailable: persistence.database_unavailable,\n");
     expect(plan.deploy.provisioning.map((step) => step.command)).toEqual(["fly mpg create", "fly mpg attach <cluster-id>"]);
     expect(file(plan, "README.md")).toContain("- [PostgreSQL: conversations and usage](docs/postgres.md)");
   });
@@ -58,7 +62,7 @@ describe("--postgres", () => {
     expect(plan.features).not.toContain("postgres");
     expect(parseToml(file(plan, "fly.toml"))).not.toHaveProperty("deploy");
     expect(plan.files.some((f) => f.path.includes("alembic"))).toBe(false);
-    for (const name of ["app/schemas.py", "app/config.py", "app/counters.py", "Dockerfile", "README.md", "app/main.py"]) {
+    for (const name of ["app/schemas.py", "app/config.py", "app/lifespan.py", "app/api.py", "Dockerfile", "README.md", "app/main.py"]) {
       expect(file(plan, name)).not.toMatch(/conversation|database|alembic/i);
     }
   });

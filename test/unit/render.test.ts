@@ -22,6 +22,17 @@ describe("escaping per target format", () => {
     expect(pythonString("line\nbreak")).toBe(`"line\\x0abreak"`);
   });
 
+  it("a Python assignment is laid out as ruff format writes it: in parentheses only when that makes it fit", () => {
+    const assign = (value: string) => render(`{{pyAssign "DEFAULT_MODEL" v}}`, { v: value }, "pyAssign-model");
+    expect(assign("gpt-5-mini")).toBe(`DEFAULT_MODEL = "gpt-5-mini"`);
+    expect(assign("m".repeat(88))).toBe(`DEFAULT_MODEL = (\n    "${"m".repeat(88)}"\n)`);
+    // Too long even on a line of its own: ruff leaves it where it is.
+    expect(assign("m".repeat(200))).toBe(`DEFAULT_MODEL = "${"m".repeat(200)}"`);
+    // East Asian wide characters take two columns: 44 of them fill 88.
+    expect(assign("模".repeat(44))).toBe(`DEFAULT_MODEL = (\n    "${"模".repeat(44)}"\n)`);
+    expect(render(`{{pyAssign "DEFAULT_BASE_URL" v}}`, { v: null }, "pyAssign-url")).toBe("DEFAULT_BASE_URL = None");
+  });
+
   it("shell words are quoted only when needed", () => {
     expect(shellWord("--provider")).toBe("--provider");
     expect(shellWord("https://x.test/v1")).toBe("https://x.test/v1");

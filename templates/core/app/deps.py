@@ -11,20 +11,16 @@ from openai import AsyncOpenAI
 
 from app.config import Settings
 from app.inference import ChatProvider, MockProvider, OpenAICompatibleProvider
-from app.lifecycle import app_settings
 from app.shutdown import Drain, shutting_down
 
 
-async def get_app_settings(request: Request) -> Settings:
-    """The settings the app was built for (`create_app(settings)`).
-
-    Not `get_settings` itself, a plain `def` for code outside requests: used directly as a
-    dependency it would cost every request a thread-pool hop.
-    """
-    return app_settings(request.app)
+async def get_settings(request: Request) -> Settings:
+    """The settings the app was built for (`create_app(settings)`)."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_openai_client(request: Request) -> AsyncOpenAI | None:

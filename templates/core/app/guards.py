@@ -1,16 +1,14 @@
-"""Limits on what one request may ask, and which browser origins may ask at all."""
+"""Limits on what one request may ask."""
 
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, HTTPException
 from fastapi.exceptions import RequestValidationError
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.deps import SettingsDep
-from app.lifecycle import app_settings
 from app.schemas import ChatRequest, ErrorDetail, ErrorResponse
 
 
@@ -66,20 +64,6 @@ class BodySizeLimit:
             await too_large_response(exc)(scope, receive, send)
 
 
-def add_cors(app: FastAPI, origins: list[str]) -> None:
-    """CORS for the origins listed in CORS_ORIGINS; with none (the default) no browser
-    on another origin may call the API, and this adds nothing."""
-    if origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "x-request-id"],
-            expose_headers=["retry-after", "x-request-id"],
-            max_age=600,
-        )
-
-
 def check_limits(
     settings: Settings, *, messages: int, prompt_chars: int, max_tokens: dict[str, int | None]
 ) -> None:
@@ -122,33 +106,22 @@ TOO_LARGE = {
 }
 
 
-def document_limits(app: FastAPI) -> None:
-    """Puts this deployment's limits and MODEL into the OpenAPI document, so that clients
-    (and schema-driven fuzzers) see what is accepted, and examples work as they are."""
-    previous = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        schema = previous()
-        settings = app_settings(app)
-        models = schema.get("components", {}).get("schemas", {})
-        for model in models.values():
-            fields = model.get("properties", {})
-            if "messages" in fields:
-                fields["messages"]["maxItems"] = settings.max_messages
-            for name in ("max_tokens", "max_completion_tokens"):
-                for option in fields.get(name, {}).get("anyOf", []):
-                    if option.get("type") == "integer":
-                        option["maximum"] = settings.max_output_tokens
-            for example in model.get("examples", []):
-                if isinstance(example, dict) and "model" in example:
-                    example["model"] = settings.model
-        content = models.get("ChatMessage", {}).get("properties", {}).get("content", {})
-        if "maxLength" in content:
-            content["maxLength"] = min(content["maxLength"], settings.max_prompt_chars)
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                if "requestBody" in operation:  # BodySizeLimit answers before the route
-                    operation.setdefault("responses", {}).setdefault("413", TOO_LARGE)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+def document_limits(schema: dict[str, Any], settings: Settings) -> None:
+    """Writes this deployment's limits and MODEL into the OpenAPI document FastAPI made (and
+    serves from then on), so that clients and schema-driven fuzzers see what is accepted, and
+    examples work as they are."""
+    models = schema.get("components", {}).get("schemas", {})
+    for model in models.values():
+        fields = model.get("properties", {})
+        if "messages" in fields:
+            fields["messages"]["maxItems"] = settings.max_messages
+        for name in ("max_tokens", "max_completion_tokens"):
+            for option in fields.get(name, {}).get("anyOf", []):
+                if option.get("type") == "integer":
+                    option["maximum"] = settings.max_output_tokens
+        for example in model.get("examples", []):
+            if isinstance(example, dict) and "model" in example:
+                example["model"] = settings.model
+    content = models.get("ChatMessage", {}).get("properties", {}).get("content", {})
+    if "maxLength" in content:
+        content["maxLength"] = min(content["maxLength"], settings.max_prompt_chars)

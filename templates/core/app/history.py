@@ -1,15 +1,15 @@
-"""Where a chat's conversation is kept: nowhere, unless a feature sets a store.
+"""Where a chat's conversation is kept: nowhere, unless a feature's lifespan sets
+`app.state.chat_store`.
 
-A feature that stores conversations calls `use_chat_store(app, store)` in its setup. The chat
-routes take a turn from the store before the provider is called: the turn sends the stored
-history along, and keeps the answer as it is sent.
+The chat routes take a turn from the store before the provider is called: the turn sends the
+stored history along, and keeps the answer as it is sent.
 """
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Protocol
 
 import anyio
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 
 from app.guards import CheckedChat
 from app.schemas import ChatRequest, Done
@@ -61,18 +61,9 @@ class UnkeptTurn:
         pass
 
 
-class NoHistory:
-    async def begin(self, chat: ChatRequest, request: Request) -> ChatTurn:
-        return UnkeptTurn(chat)
-
-
-def use_chat_store(app: FastAPI, store: ChatStore) -> None:
-    app.state.chat_store = store
-
-
 async def chat_turn(chat: CheckedChat, request: Request) -> AsyncIterator[ChatTurn]:
-    store: ChatStore = getattr(request.app.state, "chat_store", None) or NoHistory()
-    turn = await store.begin(chat, request)
+    store: ChatStore | None = getattr(request.app.state, "chat_store", None)
+    turn = UnkeptTurn(chat) if store is None else await store.begin(chat, request)
     try:
         yield turn
     finally:

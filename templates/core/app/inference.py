@@ -110,6 +110,7 @@ PROVIDER_FAILURES = (
 )
 UPSTREAM_ERRORS = tuple({kind for failure in PROVIDER_FAILURES for kind in failure.raised})
 """Every exception the table knows: what a call to the provider may raise."""
+PROVIDER_ERROR_CODES = frozenset(failure.code for failure in PROVIDER_FAILURES)
 
 
 @dataclass

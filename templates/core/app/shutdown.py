@@ -104,5 +104,5 @@ def on_stop_signals(callback: Callable[[], None]) -> Iterator[None]:
     try:
         yield
     finally:
-        for sig, before in previous.items():
-            signal.signal(sig, before if before is not None else signal.SIG_DFL)
+        for signum, before in previous.items():
+            signal.signal(signum, before if before is not None else signal.SIG_DFL)

@@ -1,13 +1,12 @@
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
-from app.lifecycle import lifespan_hooks
 from app.main import create_app
 from tests.fake_upstream import FakeUpstream
 from tests.support import TEST_KEY, Stopping, make_settings, serve
@@ -74,11 +73,10 @@ def stopping(upstream_settings: Settings, upstream: FakeUpstream) -> Iterator[St
     app = create_app(upstream_settings.model_copy(update={"shutdown_grace": 0.5}))
     loops: list[asyncio.AbstractEventLoop] = []
 
-    @asynccontextmanager
-    async def remember_loop(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-        loops.append(asyncio.get_running_loop())
-        yield
+    async def remember_loop(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # the first call, on the server's loop
+            loops.append(asyncio.get_running_loop())
+        await app(scope, receive, send)
 
-    lifespan_hooks(app).append(remember_loop)
-    with serve(app) as url:
+    with serve(remember_loop) as url:
         yield Stopping(app, url, loops[0])

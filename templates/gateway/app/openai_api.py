@@ -3,9 +3,9 @@
 import json
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exception_handlers import request_validation_exception_handler
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError as RequestValidationError  # for app/api.py
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -75,7 +75,7 @@ def error_object(
 
 
 class OpenAIAPIError(Exception):
-    """An error answer in OpenAI's shape: raised by the gateway, answered by `setup`'s handler."""
+    """An error answer in OpenAI's shape: raised by the gateway, answered by `openai_api_error`."""
 
     def __init__(self, status: int, error: dict[str, Any], *, retry_after: str | None = None):
         super().__init__(error.get("message"))
@@ -100,19 +100,17 @@ def redact_json(value: dict[str, Any], secret: str | None) -> dict[str, Any]:
     return redacted if secret else value
 
 
-def setup(app: FastAPI) -> None:
-    @app.exception_handler(OpenAIAPIError)
-    async def openai_api_error(request: Request, exc: OpenAIAPIError) -> Response:
-        return exc.response()
+async def openai_api_error(request: Request, exc: OpenAIAPIError) -> Response:
+    return exc.response()
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        """An invalid request to the gateway as OpenAI reports it (400); FastAPI's 422 elsewhere."""
-        if getattr(request.scope.get("route"), "path", None) not in OPENAI_PATHS:
-            return await request_validation_exception_handler(request, exc)
-        error = exc.errors()[0]
-        where = error["loc"][1:] if error["type"] != "json_invalid" else ()
-        param = ".".join(str(part) for part in where) or None
-        message = f"{param}: {error['msg']}" if param else error["msg"]
-        body = error_object(message, "invalid_request_error", param=param)
-        return OpenAIAPIError(400, body).response()
+
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    """An invalid request to the gateway as OpenAI reports it (400); FastAPI's 422 elsewhere."""
+    if getattr(request.scope.get("route"), "path", None) not in OPENAI_PATHS:
+        return await request_validation_exception_handler(request, exc)
+    error = exc.errors()[0]
+    where = error["loc"][1:] if error["type"] != "json_invalid" else ()
+    param = ".".join(str(part) for part in where) or None
+    message = f"{param}: {error['msg']}" if param else error["msg"]
+    body = error_object(message, "invalid_request_error", param=param)
+    return OpenAIAPIError(400, body).response()

@@ -12,43 +12,44 @@ import ipaddress
 import json
 import logging
 import re
+import socket
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.types import StartResponse, WSGIEnvironment
 
-from fastapi import FastAPI
-from fastapi.responses import Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    GCCollector,
-    Histogram,
-    PlatformCollector,
-    ProcessCollector,
-    generate_latest,
-)
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import SettingError, Settings
-from app.counters import COUNTERS, counter_sinks
-from app.inference import UpstreamCall, upstream_call
-from app.lifecycle import app_settings, lifespan_hooks
+from app.inference import PROVIDER_ERROR_CODES, UpstreamCall, upstream_call
 
 logger = logging.getLogger("app.access")
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-ERROR_CODE = re.compile(rb'event: error\r?\ndata: \{"code":"([a-z_]+)"')
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 """Logged at DEBUG when they succeed: Fly checks /healthz every few seconds, probes and scrapers the rest."""
 DEBUG_BODY_BYTES = 2_048
+
+
+class DefaultMetrics(Collector):
+    """prometheus_client's default registry: the process's metrics, and the counters that
+    features declare where they count."""
+
+    def collect(self) -> Iterable[Metric]:
+        return REGISTRY.collect()
 
 
 class Metrics:
@@ -56,9 +57,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
-        ProcessCollector(registry=registry)
-        PlatformCollector(registry=registry)
-        GCCollector(registry=registry)
+        registry.register(DefaultMetrics())
         self.requests = Counter(
             "http_requests",
             "Requests answered, by route and status.",
@@ -80,7 +79,7 @@ class Metrics:
         )
         self.ttft = Histogram(
             "llm_time_to_first_token_seconds",
-            "Time from the request to the first `delta` event of a stream.",
+            "Time from the request to the first token a stream sent.",
             ["route"],
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60),
             registry=registry,
@@ -96,17 +95,6 @@ class Metrics:
             "Tasks of the event loop (requests, streams, timers).",
             registry=registry,
         )
-        # The events other features report with app.counters.count().
-        self.counters = {
-            name: Counter(name, help_text, registry=registry)
-            for name, help_text in COUNTERS.items()
-        }
-
-    def watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.tasks.set_function(lambda: len(asyncio.all_tasks(loop)))
-
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
 
 
 class JsonFormatter(logging.Formatter):
@@ -128,14 +116,16 @@ class JsonFormatter(logging.Formatter):
 
 
 class Observe:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    """Logs and measures each request, with the metrics the lifespan made (`app.state.metrics`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        metrics: Metrics = scope["app"].state.metrics
         headers = Headers(scope=scope)
         given = headers.get("x-request-id") or headers.get("fly-request-id") or ""
         rid = given if VALID_ID.fullmatch(given) else uuid.uuid4().hex
@@ -147,8 +137,6 @@ class Observe:
         body = bytearray()
         status = 500
         stream = False
-        ttft: float | None = None
-        stream_error: str | None = None
         start = time.perf_counter()
 
         async def watched_receive() -> Message:
@@ -158,39 +146,34 @@ class Observe:
             return message
 
         async def watched_send(message: Message) -> None:
-            nonlocal status, stream, ttft, stream_error
+            nonlocal status, stream
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_headers = MutableHeaders(scope=message)
                 response_headers["x-request-id"] = rid
                 if response_headers.get("content-type", "").startswith("text/event-stream"):
                     stream = True
-                    self.metrics.streams.inc()
-            elif message["type"] == "http.response.body" and stream:
-                chunk: bytes = message.get("body", b"")
-                if ttft is None and b"event: delta" in chunk:
-                    ttft = time.perf_counter() - start
-                if stream_error is None and (found := ERROR_CODE.search(chunk)):
-                    stream_error = found.group(1).decode()
+                    metrics.streams.inc()
             await send(message)
 
-        self.metrics.in_flight.inc()
+        metrics.in_flight.inc()
         try:
             await self.app(scope, watched_receive, watched_send)
         finally:
             duration = time.perf_counter() - start
-            self.metrics.in_flight.dec()
+            ttft = None if call.first_token is None else call.first_token - start
+            metrics.in_flight.dec()
             if stream:
-                self.metrics.streams.dec()
+                metrics.streams.dec()
             route = getattr(scope.get("route"), "path", None)
             label = route or "unmatched"
             method = scope["method"]
-            self.metrics.requests.labels(method, label, str(status)).inc()
-            self.metrics.duration.labels(method, label).observe(duration)
+            metrics.requests.labels(method, label, str(status)).inc()
+            metrics.duration.labels(method, label).observe(duration)
             if ttft is not None:
-                self.metrics.ttft.labels(label).observe(ttft)
-            if call.error is not None:
-                self.metrics.upstream_errors.labels(call.error).inc()
+                metrics.ttft.labels(label).observe(ttft)
+            if call.error in PROVIDER_ERROR_CODES:
+                metrics.upstream_errors.labels(call.error).inc()
             quiet = scope["path"] in QUIET_PATHS and status < 400
             level = logging.DEBUG if quiet else logging.INFO
             if logger.isEnabledFor(level):
@@ -205,7 +188,7 @@ class Observe:
                     "stream": stream,
                     "upstream_status": call.status,
                     "upstream_attempts": call.attempts,
-                    "error": call.error or stream_error,
+                    "error": call.error,
                     "key_id": scope["state"].get("api_key_id"),
                 }
                 if debug and body:
@@ -215,84 +198,63 @@ class Observe:
             request_id.reset(rid_token)
 
 
-async def _handle_scrape(
-    metrics: Metrics, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> None:
-    """A minimal HTTP/1.1 answer to Prometheus: GET /metrics, one request per connection."""
-    try:
-        async with asyncio.timeout(5):
-            head = await reader.readuntil(b"\r\n\r\n")
-        if head.startswith((b"GET /metrics ", b"GET /metrics?")):
-            status, content_type, payload = (
-                b"200 OK",
-                CONTENT_TYPE_LATEST.encode(),
-                metrics.render(),
-            )
-        else:
-            status, content_type, payload = b"404 Not Found", b"text/plain", b"not found\n"
-        writer.write(
-            b"HTTP/1.1 "
-            + status
-            + b"\r\nContent-Type: "
-            + content_type
-            + b"\r\nContent-Length: "
-            + str(len(payload)).encode()
-            + b"\r\nConnection: close\r\n\r\n"
-            + payload
-        )
-        await writer.drain()
-    except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-        pass
-    finally:
-        writer.close()
-
-
 HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 
 
-def check_metrics_host(host: str) -> None:
+def check_metrics_host(settings: Settings) -> None:
     try:
-        ipaddress.ip_address(host)
+        ipaddress.ip_address(settings.metrics_host)
     except ValueError:
-        if not HOSTNAME.match(host):
+        if not HOSTNAME.match(settings.metrics_host):
             raise SettingError(
                 "METRICS_HOST: takes an address or a host name, such as 0.0.0.0 or ::"
             ) from None
 
 
-def setup(app: FastAPI) -> None:
-    check_metrics_host(app_settings(app).metrics_host)
+def middleware(settings: Settings) -> Middleware:
+    return Middleware(Observe)
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged."""
+
+
+def start_metrics_server(registry: CollectorRegistry, settings: Settings) -> ThreadingWSGIServer:
+    """prometheus_client's WSGI app at GET /metrics (404 elsewhere) on a thread of its own."""
+    metrics_app = make_wsgi_app(registry)
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ["PATH_INFO"] == "/metrics":
+            return metrics_app(environ, start_response)  # type: ignore[no-any-return]
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found\n"]
+
+    host, port = settings.metrics_host, settings.metrics_port or 0
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    server_class = type("MetricsServer", (ThreadingWSGIServer,), {"address_family": family})
+    server: ThreadingWSGIServer = make_server(host, port, app, server_class, QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@asynccontextmanager
+async def lifespan(settings: Settings) -> AsyncIterator[Metrics]:
     metrics = Metrics()
-    app.state.metrics = metrics
-    app.add_middleware(Observe, metrics=metrics)
-    counter_sinks(app).append(lambda name: metrics.counters[name].inc())
-
-    @app.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics() -> Response:
-        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
-
-    @asynccontextmanager
-    async def observe(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-        metrics.watch_loop(asyncio.get_running_loop())
-        for handler in logging.getLogger().handlers:
-            if type(handler) is logging.StreamHandler:  # the app's own, not a test runner's
-                handler.setFormatter(JsonFormatter())
-        # The JSON line replaces uvicorn's access log.
-        logging.getLogger("uvicorn.access").disabled = True
-        server = None
-        if settings.metrics_port is not None:
-            server = await asyncio.start_server(
-                lambda r, w: _handle_scrape(metrics, r, w),
-                settings.metrics_host,
-                settings.metrics_port,
-                limit=8_192,
-            )
-            logger.info("metrics on %s:%d/metrics", settings.metrics_host, settings.metrics_port)
-        try:
-            yield
-        finally:
-            if server is not None:
-                server.close()
-                await server.wait_closed()
-
-    lifespan_hooks(app).append(observe)
+    loop = asyncio.get_running_loop()
+    metrics.tasks.set_function(lambda: len(asyncio.all_tasks(loop)))
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:  # the app's own, not a test runner's
+            handler.setFormatter(JsonFormatter())
+    # The JSON line replaces uvicorn's access log.
+    logging.getLogger("uvicorn.access").disabled = True
+    server: ThreadingWSGIServer | None = None
+    if settings.metrics_port is not None:
+        server = start_metrics_server(metrics.registry, settings)
+        logger.info("metrics on %s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    try:
+        yield metrics
+    finally:
+        if server is not None:
+            await asyncio.to_thread(server.shutdown)
+            server.server_close()

@@ -131,7 +131,7 @@ async def database_ready(app: FastAPI) -> bool:
 
 def configured_url(settings: Settings) -> URL | None:
     """DATABASE_URL as the engine takes it; None when unset, which only a local run may be.
-    Checked by `setup`, so a bad value stops the app before the server listens."""
+    Also a check of create_app(), so a bad value stops the app before the server listens."""
     if settings.database_url is None:
         if settings.fly_app_name:
             raise SettingError("DATABASE_URL is not set: attach a database with `fly mpg attach`")
@@ -140,18 +140,15 @@ def configured_url(settings: Settings) -> URL | None:
 
 
 @asynccontextmanager
-async def connect(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    """The lifespan's part: the engine of this process, disposed of at shutdown."""
-    app.state.database = None
+async def lifespan(settings: Settings) -> AsyncIterator[Database | None]:
+    """The engine of this process (`app.state.database`), disposed of at shutdown."""
     url = configured_url(settings)
     if url is None:
         logger.warning("DATABASE_URL is not set: conversations and usage are not kept")
-        yield
+        yield None
         return
     engine = open_engine(url, settings)
-    app.state.database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
     try:
-        yield
+        yield Database(engine, async_sessionmaker(engine, expire_on_commit=False))
     finally:
-        app.state.database = None
         await engine.dispose()

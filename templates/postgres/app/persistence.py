@@ -8,27 +8,26 @@ the provider failed. Every chat adds its tokens to its API key's usage of the da
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.counters import count
 from app.database import (
     ConversationNotFound,
     DatabaseUnavailable,
-    configured_url,
-    connect,
     has_database,
     session_of,
 )
-from app.history import ChatTurn, use_chat_store
-from app.lifecycle import app_settings, lifespan_hooks
+from app.history import ChatTurn
 from app.models import Conversation, DailyUsage, Message
 from app.schemas import (
     ERROR_STATUS,
@@ -41,6 +40,13 @@ from app.schemas import (
 )
 
 logger = logging.getLogger(__name__)
+
+ANSWERS_NOT_STORED = Counter(
+    "chat_answers_not_stored", "Answers of a conversation that the database did not take."
+)
+USAGE_NOT_RECORDED = Counter(
+    "usage_not_recorded", "Chats whose token usage the database did not take."
+)
 
 
 def owner_of(request: Request) -> str:
@@ -156,8 +162,8 @@ class Turn:
             message_id = await self.keep(self.usage(done.usage), None)
         except DatabaseUnavailable:
             logger.error("the answer of conversation %s was not stored", self.conversation)
-            count(self.app, "chat_answers_not_stored")
-            count(self.app, "usage_not_recorded")
+            ANSWERS_NOT_STORED.inc()
+            USAGE_NOT_RECORDED.inc()
             return {"conversation_id": self.conversation, "stored": False}
         return {"conversation_id": self.conversation, "message_id": message_id, "stored": True}
 
@@ -172,22 +178,19 @@ class Turn:
                 logger.error(
                     "the partial answer of conversation %s was not stored", self.conversation
                 )
-                count(self.app, "chat_answers_not_stored")
+                ANSWERS_NOT_STORED.inc()
             logger.warning("the usage of a chat was not recorded")
-            count(self.app, "usage_not_recorded")
+            USAGE_NOT_RECORDED.inc()
 
 
 class PostgresHistory:
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
     async def begin(self, chat: ChatRequest, request: Request) -> ChatTurn:
         owner = owner_of(request)
         conversation = chat.conversation_id
         if conversation is None:
-            return Turn(self.app, chat, owner, None)
-        settings = app_settings(self.app)
-        async with session_of(self.app) as session, session.begin():
+            return Turn(request.app, chat, owner, None)
+        settings: Settings = request.app.state.settings
+        async with session_of(request.app) as session, session.begin():
             # Started by its first chat: the id is the client's (a UUID), the owner the caller.
             await session.execute(
                 insert(Conversation)
@@ -213,7 +216,13 @@ class PostgresHistory:
                 for m in chat.messages
             )
         full = chat.model_copy(update={"messages": [*history, *chat.messages]})
-        return Turn(self.app, full, owner, conversation)
+        return Turn(request.app, full, owner, conversation)
+
+
+@asynccontextmanager
+async def lifespan(settings: Settings) -> AsyncIterator[PostgresHistory]:
+    """The chat store of the chat routes (`app.state.chat_store`)."""
+    yield PostgresHistory()
 
 
 def error_response(detail: ErrorDetail) -> JSONResponse:
@@ -221,16 +230,9 @@ def error_response(detail: ErrorDetail) -> JSONResponse:
     return JSONResponse(body, status_code=ERROR_STATUS[detail.code])
 
 
-def setup(app: FastAPI) -> None:
-    # A malformed DATABASE_URL (or none on Fly.io) stops the app before the server listens.
-    configured_url(app_settings(app))
-    lifespan_hooks(app).append(connect)
-    use_chat_store(app, PostgresHistory(app))
+async def database_unavailable(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+    return error_response(ErrorDetail(code="database_unavailable", message=exc.message))
 
-    @app.exception_handler(DatabaseUnavailable)
-    async def database_unavailable(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
-        return error_response(ErrorDetail(code="database_unavailable", message=exc.message))
 
-    @app.exception_handler(ConversationNotFound)
-    async def conversation_not_found(request: Request, exc: ConversationNotFound) -> JSONResponse:
-        return error_response(ErrorDetail(code="not_found", message="No such conversation."))
+async def conversation_not_found(request: Request, exc: ConversationNotFound) -> JSONResponse:
+    return error_response(ErrorDetail(code="not_found", message="No such conversation."))
