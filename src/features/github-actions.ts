@@ -22,6 +22,7 @@ function testSteps(context: TemplateContext): Step[] {
       { name: "Install the dependencies (uv.lock)", run: "uv sync --locked" },
       { name: "Lint", run: "uv run ruff check ." },
       { name: "Check formatting", run: "uv run ruff format --check ." },
+      { name: "Check types", run: "uv run mypy app" },
       { name: "Test", run: "uv run pytest" },
     ];
   }
@@ -33,6 +34,7 @@ function testSteps(context: TemplateContext): Step[] {
     { name: "Install the dependencies", run: "python -m venv .venv\n.venv/bin/pip install -e '.[dev]'\n" },
     { name: "Lint", run: ".venv/bin/ruff check ." },
     { name: "Check formatting", run: ".venv/bin/ruff format --check ." },
+    { name: "Check types", run: ".venv/bin/mypy app" },
     { name: "Test", run: ".venv/bin/pytest" },
   ];
 }
