@@ -110,7 +110,7 @@ describe("the test job's commands", () => {
     // Everything after installing uv (uv is on PATH here already). The last step, `uv run pytest`,
     // is also a printed next step, which test/e2e/ui-terminal.test.ts runs.
     const steps = test!.steps.filter((s) => s.run && !s.run.includes("pip install uv"));
-    expect(steps.map((s) => s.name)).toEqual(["Install the dependencies (uv.lock)", "Lint", "Check formatting", "Test"]);
+    expect(steps.map((s) => s.name)).toEqual(["Install the dependencies (uv.lock)", "Lint", "Check formatting", "Check types", "Test"]);
     expect(steps.at(-1)!.run).toBe("uv run pytest");
     for (const step of steps.slice(0, -1)) {
       const result = await execa("bash", ["-e", "-c", step.run!], { cwd: dir, reject: false, all: true, env: projectEnv({ CI: "true" }), extendEnv: false });
