@@ -67,6 +67,8 @@ export interface TemplateContext {
     dependencies: string[];
     responses: { status: string; value: string }[];
     exceptionHandlers: { exception: string; handler: string }[];
+    /** Imports from libraries (`from module import names`), sorted by module. */
+    libraryImports: { module: string; names: string }[];
     modules: string[];
   };
   /** Paths every feature serves without an API key, sorted. */

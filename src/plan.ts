@@ -107,6 +107,22 @@ function schemaFieldsByModel(fields: MergedContributions["schemaFields"]): Recor
 /** The modules of `module.NAME` references, sorted, for a template's imports. */
 const modulesOf = (names: readonly string[]) => [...new Set(names.map((name) => name.split(".")[0]!))].sort();
 
+/** A name of a module of app/ (`auth.api_key`), or of a library's, written in full (`fastapi.exceptions.RequestValidationError`). */
+const isAppName = (name: string) => name.split(".").length === 2;
+
+/**
+ * app/api.py's imports from libraries: FastAPI's own, and each exception a handler is given for by its
+ * full name; sorted by module as ruff's isort sorts them.
+ */
+function libraryImports(exceptions: readonly string[]) {
+  const names = new Map<string, Set<string>>([["fastapi", new Set(["APIRouter", "Request", "Response"])]]);
+  for (const exception of exceptions.filter((name) => !isAppName(name))) {
+    const module = exception.slice(0, exception.lastIndexOf("."));
+    names.set(module, (names.get(module) ?? new Set()).add(exception.slice(module.length + 1)));
+  }
+  return [...names].sort(([a], [b]) => (a < b ? -1 : 1)).map(([module, set]) => ({ module, names: [...set].sort().join(", ") }));
+}
+
 /** The contributions as the shared templates read them. */
 function contributionContext(merged: MergedContributions) {
   const dockerfile = Object.fromEntries(DOCKERFILE_ANCHORS.map((anchor) => [anchor, [] as string[]])) as Record<DockerfileAnchor, string[]>;
@@ -123,11 +139,15 @@ function contributionContext(merged: MergedContributions) {
     api: {
       dependencies: merged.apiDependencies,
       responses: Object.entries(merged.apiResponses).map(([status, value]) => ({ status, value })),
-      exceptionHandlers: Object.entries(merged.exceptionHandlers).map(([exception, handler]) => ({ exception, handler })),
+      exceptionHandlers: Object.entries(merged.exceptionHandlers).map(([exception, handler]) => ({
+        exception: isAppName(exception) ? exception : exception.slice(exception.lastIndexOf(".") + 1),
+        handler,
+      })),
+      libraryImports: libraryImports(Object.keys(merged.exceptionHandlers)),
       modules: modulesOf([
         ...merged.apiDependencies,
         ...Object.values(merged.apiResponses),
-        ...Object.entries(merged.exceptionHandlers).flat(),
+        ...Object.entries(merged.exceptionHandlers).flat().filter(isAppName),
       ]),
     },
     publicPaths: [...merged.publicPaths].sort(),

@@ -18,7 +18,7 @@ export const gateway: Feature = {
     // OpenAI's error shape for the gateway's routes (app/openai_api.py).
     exceptionHandlers: {
       "openai_api.OpenAIAPIError": "openai_api.openai_api_error",
-      "openai_api.RequestValidationError": "openai_api.validation_error",
+      "fastapi.exceptions.RequestValidationError": "openai_api.validation_error",
     },
     settings: {
       gateway_models: {

@@ -154,7 +154,7 @@ export interface Contributions {
   settingChecks?: readonly string[];
   /** Dependencies every route of app/api.py's router gets, as `module.NAME` (e.g. a `Security(...)`). */
   apiDependencies?: readonly string[];
-  /** Exception handlers of the app: `module.Exception` -> `module.handler` (`async def (request, exc) -> Response`). */
+  /** Exception handlers of the app: `module.Exception` (or a library's, in full: `fastapi.exceptions.RequestValidationError`) -> `module.handler` (`async def (request, exc) -> Response`). */
   exceptionHandlers?: Readonly<Record<string, string>>;
   /** Responses every operation of app/api.py's router documents: HTTP status -> `module.NAME`. */
   apiResponses?: Readonly<Record<string, string>>;
