@@ -1,10 +1,8 @@
-"""Dependencies shared by the routes.
-
-They are `async def` although they never await: FastAPI runs a plain `def` dependency in its
-thread pool, a hop per request that costs more than the work itself.
+"""Dependencies shared by the routes. They are `async def` although they never await: FastAPI
+runs a plain `def` dependency in its thread pool, a hop per request that costs more than the work.
 """
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from openai import AsyncOpenAI
@@ -15,9 +13,7 @@ from app.shutdown import Drain, shutting_down
 
 
 async def get_settings(request: Request) -> Settings:
-    """The settings the app was built for (`create_app(settings)`)."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return cast(Settings, request.app.state.settings)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -25,8 +21,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 async def get_openai_client(request: Request) -> AsyncOpenAI | None:
     """The client the lifespan created; None when the provider is the mock."""
-    client: AsyncOpenAI | None = request.app.state.openai_client
-    return client
+    return cast(AsyncOpenAI | None, request.app.state.openai_client)
 
 
 OpenAIClientDep = Annotated[AsyncOpenAI | None, Depends(get_openai_client)]
@@ -42,9 +37,7 @@ ProviderDep = Annotated[ChatProvider, Depends(get_provider)]
 
 
 async def get_drain(request: Request) -> Drain:
-    """The app's graceful shutdown: new chats are refused once it began."""
-    drain: Drain = request.app.state.drain
-    return drain
+    return cast(Drain, request.app.state.drain)
 
 
 DrainDep = Annotated[Drain, Depends(get_drain)]

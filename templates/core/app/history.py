@@ -1,8 +1,6 @@
 """Where a chat's conversation is kept: nowhere, unless a feature's lifespan sets
-`app.state.chat_store`.
-
-The chat routes take a turn from the store before the provider is called: the turn sends the
-stored history along, and keeps the answer as it is sent.
+`app.state.chat_store`. A turn, taken before the provider is called, sends the stored history
+along and keeps the answer as it is sent.
 """
 
 from collections.abc import AsyncIterator
@@ -16,30 +14,22 @@ from app.schemas import ChatRequest, Done
 
 
 class ChatTurn(Protocol):
-    chat: ChatRequest
-    """What the provider gets: the stored history, then the request's messages."""
+    chat: ChatRequest  # what the provider gets: the stored history, then the request's messages
 
-    def add(self, text: str) -> None:
-        """A piece of the answer, as it is sent."""
-        ...
+    def add(self, text: str) -> None: ...  # a piece of the answer, as it is sent
 
-    def fail(self) -> None:
-        """The provider failed: the answer so far is partial."""
-        ...
+    def fail(self) -> None: ...  # the provider failed: the answer so far is partial
 
-    async def complete(self, done: Done) -> dict[str, Any]:
-        """Keeps the whole answer; returns what the `done` event adds (e.g. the message id)."""
-        ...
+    # Keeps the whole answer; returns what the `done` event adds (e.g. the message id).
+    async def complete(self, done: Done) -> dict[str, Any]: ...
 
-    async def close(self) -> None:
-        """The response is over: keeps a partial answer, marked, unless `complete` kept it."""
-        ...
+    # The response is over: keeps a partial answer, marked, unless `complete` kept it.
+    async def close(self) -> None: ...
 
 
 class ChatStore(Protocol):
-    async def begin(self, chat: ChatRequest, request: Request) -> ChatTurn:
-        """Keeps the request's messages, or raises before the provider is called."""
-        ...
+    # Keeps the request's messages, or raises before the provider is called.
+    async def begin(self, chat: ChatRequest, request: Request) -> ChatTurn: ...
 
 
 class UnkeptTurn:

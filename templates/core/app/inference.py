@@ -1,8 +1,6 @@
 """Inference providers: any OpenAI-compatible API, or an offline mock.
 
-A provider streams `Delta` events and ends with one `Done`. Every failure of the
-upstream API comes out as an `InferenceError`: a stable code and a message that
-is safe to show to clients (no stack trace, no key).
+A provider streams `Delta` events, then one `Done`; any upstream failure is an `InferenceError`.
 """
 
 import asyncio
@@ -13,7 +11,7 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import httpx2
 import openai
@@ -40,25 +38,12 @@ StreamEvent = Delta | Done
 RETRY_MAX_WAIT = 4.0
 
 
-@dataclass(frozen=True)
-class ProviderFailure:
-    """How clients are told of one kind of failure of the provider."""
-
+class ProviderFailure(NamedTuple):
     code: ErrorCode
     message: str
     raised: tuple[type[Exception], ...] = (openai.APIStatusError,)
     statuses: tuple[int, ...] = ()  # the provider's HTTP statuses it covers; none: any
     retryable: bool = False  # another attempt may succeed (before the first token only)
-    retry_after: bool = False  # the provider's Retry-After goes on to the client
-    provider_message: bool = False  # the provider's own words (redacted) help the caller
-
-    @property
-    def status(self) -> int:
-        return ERROR_STATUS[self.code]
-
-    def matches(self, exc: Exception) -> bool:
-        status = getattr(exc, "status_code", None)
-        return isinstance(exc, self.raised) and (not self.statuses or status in self.statuses)
 
 
 # The first row that matches wins. The SDK raises its own errors, but a stream read past its
@@ -69,7 +54,6 @@ PROVIDER_FAILURES = (
         "The provider is rate limiting requests; retry later.",
         statuses=(429,),
         retryable=True,
-        retry_after=True,
     ),
     # Not retried: it would double the wait.
     ProviderFailure(
@@ -86,13 +70,8 @@ PROVIDER_FAILURES = (
     ProviderFailure(
         "upstream_auth", "The provider refused the server's API key.", statuses=(401, 403)
     ),
-    # Unknown model, context too long...
-    ProviderFailure(
-        "bad_request",
-        "The provider refused the request.",
-        statuses=(400, 404, 422),
-        provider_message=True,
-    ),
+    # Unknown model, context too long...: the provider's own words are passed on.
+    ProviderFailure("bad_request", "The provider refused the request.", statuses=(400, 404, 422)),
     # A chunk that is not JSON, or JSON of another shape than a chat completion chunk.
     ProviderFailure(
         "upstream_error",
@@ -108,8 +87,8 @@ PROVIDER_FAILURES = (
         retryable=True,
     ),
 )
+# Every exception the table knows: what a call to the provider may raise.
 UPSTREAM_ERRORS = tuple({kind for failure in PROVIDER_FAILURES for kind in failure.raised})
-"""Every exception the table knows: what a call to the provider may raise."""
 PROVIDER_ERROR_CODES = frozenset(failure.code for failure in PROVIDER_FAILURES)
 
 
@@ -118,26 +97,21 @@ class UpstreamCall:
     """What the provider did for the current request, for logs and metrics (when they ask)."""
 
     attempts: int = 0
-    status: int | None = None
-    """HTTP status of the provider's last answer; None before one or when the connection failed."""
-    error: ErrorCode | None = None
-    """The code of the `error` the route answered or ended its stream with."""
-    first_token: float | None = None
-    """`time.perf_counter()` when the route sent the first token."""
+    status: int | None = None  # of the provider's last answer; None if there was none
+    error: ErrorCode | None = None  # of the `error` the route answered or ended its stream with
+    first_token: float | None = None  # `time.perf_counter()` when the first token was sent
 
 
 upstream_call: ContextVar[UpstreamCall | None] = ContextVar("upstream_call", default=None)
 
 
 def note_first_token() -> None:
-    """Records, once per request, that the route is sending its first token."""
     call = upstream_call.get()
     if call is not None and call.first_token is None:
         call.first_token = time.perf_counter()
 
 
 def note_error(code: ErrorCode) -> None:
-    """Records the code of the `error` a route sends (a stream's last event, or an answer)."""
     call = upstream_call.get()
     if call is not None:
         call.error = code
@@ -171,26 +145,25 @@ def redact(text: str, secret: str | None) -> str:
 
 
 def provider_error(exc: Exception, secret: str | None) -> InferenceError:
-    """A failure of the provider as clients are told of it (PROVIDER_FAILURES), recorded for
-    the request; `secret`, the server's key, is redacted from what the provider said."""
+    """The failure as clients are told of it, with `secret` (the server's key) redacted."""
     logger.warning("upstream request failed: %s", redact(str(exc), secret))
-    failure = next(row for row in PROVIDER_FAILURES if row.matches(exc))
-    answer = exc if isinstance(exc, openai.APIStatusError) else None
-    message = failure.message
-    if failure.provider_message and answer is not None:
-        said = answer.body.get("message") if isinstance(answer.body, dict) else None
-        if isinstance(said, str) and said:
-            message = redact(said, secret)[:500]
-    retry_after = None
-    if failure.retry_after and answer is not None:
-        retry_after = answer.response.headers.get("retry-after")
-    error = InferenceError(
-        failure.code, message, retry_after=retry_after, retryable=failure.retryable
+    status = getattr(exc, "status_code", None)
+    failure = next(
+        row
+        for row in PROVIDER_FAILURES
+        if isinstance(exc, row.raised) and (not row.statuses or status in row.statuses)
     )
+    error = InferenceError(failure.code, failure.message, retryable=failure.retryable)
+    if isinstance(exc, openai.APIStatusError):
+        said = exc.body.get("message") if isinstance(exc.body, dict) else None
+        if failure.code == "bad_request" and isinstance(said, str) and said:
+            error.message = redact(said, secret)[:500]
+        if failure.code == "rate_limited":
+            error.retry_after = exc.response.headers.get("retry-after")
     if (call := upstream_call.get()) is not None:
         call.error = error.code
-        if answer is not None:
-            call.status = answer.status_code
+        if isinstance(exc, openai.APIStatusError):
+            call.status = exc.status_code
     return error
 
 
@@ -201,11 +174,8 @@ class ChatProvider(Protocol):
 
 
 async def complete(provider: ChatProvider, chat: ChatRequest) -> ChatResponse:
-    """The whole answer at once, read from the provider's stream.
-
-    Streaming even here keeps one code path, and the read timeout then bounds the
-    gap between two chunks rather than the time to generate the whole answer.
-    """
+    """The whole answer at once. Streaming even here keeps one code path, and the read
+    timeout then bounds the gap between two chunks, not the whole answer."""
     parts: list[str] = []
     async with aclosing(provider.stream(chat)) as events:
         async for event in events:
@@ -265,15 +235,13 @@ class OpenAICompatibleProvider:
 
     def __init__(self, client: AsyncOpenAI, settings: Settings) -> None:
         self._client = client
-        self._model = settings.model
-        self._stream_usage = settings.stream_usage
-        self._max_tokens_param = settings.max_tokens_param
-        self._max_retries = settings.max_retries
+        self._settings = settings
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
 
     async def stream(self, chat: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """One attempt, and more while nothing was sent yet and a retry may help."""
-        for attempt in range(self._max_retries + 1):
+        retries = self._settings.max_retries
+        for attempt in range(retries + 1):
             started = False
             try:
                 # Closed here, not later by the garbage collector, when the client leaves
@@ -284,10 +252,8 @@ class OpenAICompatibleProvider:
                         yield event
                 return
             except InferenceError as exc:
-                wait = (
-                    None if started or attempt == self._max_retries else _retry_wait(exc, attempt)
-                )
-                if wait is None:
+                wait = _retry_wait(exc, attempt)
+                if started or attempt == retries or wait is None:
                     raise
                 logger.info("retrying in %.2f s after %s", wait, exc.code)
                 await asyncio.sleep(wait)
@@ -295,7 +261,7 @@ class OpenAICompatibleProvider:
     async def _attempt(self, chat: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         if (call := upstream_call.get()) is not None:
             call.attempts += 1
-        model = chat.model or self._model
+        model = chat.model or self._settings.model
         finish_reason: str | None = None
         usage: Usage | None = None
         try:
@@ -332,18 +298,17 @@ class OpenAICompatibleProvider:
         yield Done(finish_reason=finish_reason, usage=usage, model=model)
 
     def _body(self, chat: ChatRequest, model: str) -> dict[str, Any]:
-        """The chat completion request, with only the parameters this chat sets."""
         body: dict[str, Any] = {
             "model": model,
             "messages": [message.model_dump() for message in chat.messages],
             "stream": True,
         }
-        if self._stream_usage:
+        if self._settings.stream_usage:
             body["stream_options"] = {"include_usage": True}
         if chat.temperature is not None:
             body["temperature"] = chat.temperature
         if chat.max_tokens is not None:
-            body[self._max_tokens_param] = chat.max_tokens
+            body[self._settings.max_tokens_param] = chat.max_tokens
         return body
 
 
@@ -351,10 +316,10 @@ def _retry_wait(error: InferenceError, attempt: int) -> float | None:
     """Seconds to wait before the next attempt, or None when retrying would not help."""
     if not error.retryable:
         return None
-    if error.retry_after is not None:
-        try:
-            wait = float(error.retry_after)
-        except ValueError:  # an HTTP date: rare, and never short
-            return None
-        return wait if 0 <= wait <= RETRY_MAX_WAIT else None
-    return min(RETRY_MAX_WAIT, 0.25 * 2.0**attempt)
+    if error.retry_after is None:
+        return min(RETRY_MAX_WAIT, 0.25 * 2.0**attempt)
+    try:
+        wait = float(error.retry_after)
+    except ValueError:  # an HTTP date: rare, and never short
+        return None
+    return wait if 0 <= wait <= RETRY_MAX_WAIT else None

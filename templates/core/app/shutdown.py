@@ -1,9 +1,6 @@
-"""Graceful shutdown of open streams.
-
-On the stop signal (Fly sends `kill_signal`, SIGTERM) uvicorn stops accepting connections
-and waits for open requests. `Drain` makes that wait end in time: new chats are refused,
-open streams go on until `SHUTDOWN_GRACE` seconds have passed, and are then ended with a
-final `error` event (`shutting_down`) that tells the client to retry.
+"""Graceful shutdown: on SIGTERM uvicorn waits for open requests, and `Drain` ends that wait in
+time. New chats are refused; open streams get `SHUTDOWN_GRACE` seconds, then end with an `error`
+event (`shutting_down`) that tells the client to retry.
 """
 
 import asyncio
@@ -31,8 +28,7 @@ def shutting_down() -> InferenceError:
 
 class Drain:
     def __init__(self, grace: float = 50.0) -> None:
-        self.grace = grace
-        """Seconds open streams get after the stop signal."""
+        self.grace = grace  # seconds open streams get after the stop signal
         self.draining = False
         self._deadline: float | None = None
         self._open: set[asyncio.Timeout] = set()
@@ -50,11 +46,7 @@ class Drain:
     @asynccontextmanager
     async def bounded(self) -> AsyncIterator[None]:
         """Runs the block until the shutdown deadline at most; past it raises `shutting_down`.
-
-        Wrap single awaits (the next event of a stream), never a `yield`: the deadline
-        cancels whatever the block awaits, so the provider closes its upstream request.
-        For a stream, `until_deadline()` does this for each event.
-        """
+        Wrap single awaits, never a `yield`: the deadline cancels what the block awaits."""
         timeout = asyncio.timeout_at(self._deadline)  # a loop time, not a delay
         try:
             async with timeout:
@@ -69,8 +61,7 @@ class Drain:
             raise
 
     async def until_deadline(self, events: AsyncIterator[T]) -> AsyncIterator[T]:
-        """The events of a stream, each wait for the next one `bounded()`: past the shutdown
-        deadline this raises `shutting_down`, and the stream can still send a last event."""
+        """The stream's events, each wait `bounded()`, so the stream can still send a last one."""
         while True:
             async with self.bounded():
                 event = await anext(events, _END)
@@ -81,9 +72,8 @@ class Drain:
 
 @contextmanager
 def on_stop_signals(callback: Callable[[], None]) -> Iterator[None]:
-    """Calls `callback` on the event loop when SIGTERM or SIGINT arrives, then the handler
-    that was installed before (uvicorn's, which stops the server). Only the main thread can
-    install handlers: elsewhere (tests serving the app in a thread) this does nothing."""
+    """Calls `callback` on the loop at SIGTERM or SIGINT, then the handler installed before
+    (uvicorn's). Only the main thread can install handlers: elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

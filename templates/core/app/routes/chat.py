@@ -30,9 +30,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def upstream_events(
     turn: ChatTurnDep, provider: ProviderDep
 ) -> AsyncIterator[AsyncIterator[StreamEvent]]:
-    """The provider's stream for this request, closed when the response ends however it
-    ends. A client that leaves mid-stream can strand the stream at a `yield` (FastAPI then
-    stops iterating it without closing it): this closes it, and so its upstream request."""
+    # A client that leaves can strand the stream at a `yield` (FastAPI stops iterating it
+    # without closing it): closing it here ends its upstream request too.
     async with aclosing(provider.stream(turn.chat)) as events:
         yield events
 
@@ -70,19 +69,19 @@ async def chat_stream(
                     event="done", raw_data=done.model_dump_json(exclude_unset=True)
                 )
     except InferenceError as exc:
-        turn.fail()
-        note_error(exc.code)
-        yield ServerSentEvent(event="error", data=exc.detail())
+        detail = exc.detail()
     except asyncio.CancelledError:
         logger.info("stream cancelled: the client went away or the server is stopping")
         raise
     except Exception:
         # The 200 status is already sent, so an error event is the only way to tell.
         logger.exception("stream failed")
-        turn.fail()
-        note_error("internal_error")
         detail = ErrorDetail(code="internal_error", message="Internal error.")
-        yield ServerSentEvent(event="error", data=detail)
+    else:
+        return
+    turn.fail()
+    note_error(detail.code)
+    yield ServerSentEvent(event="error", data=detail)
 
 
 @router.post(
