@@ -106,14 +106,12 @@ upstream_call: ContextVar[UpstreamCall | None] = ContextVar("upstream_call", def
 
 
 def note_first_token() -> None:
-    call = upstream_call.get()
-    if call is not None and call.first_token is None:
+    if (call := upstream_call.get()) is not None and call.first_token is None:
         call.first_token = time.perf_counter()
 
 
 def note_error(code: ErrorCode) -> None:
-    call = upstream_call.get()
-    if call is not None:
+    if (call := upstream_call.get()) is not None:
         call.error = code
 
 
@@ -154,23 +152,21 @@ def provider_error(exc: Exception, secret: str | None) -> InferenceError:
         if isinstance(exc, row.raised) and (not row.statuses or status in row.statuses)
     )
     error = InferenceError(failure.code, failure.message, retryable=failure.retryable)
+    note_error(error.code)
     if isinstance(exc, openai.APIStatusError):
+        if (call := upstream_call.get()) is not None:
+            call.status = exc.status_code
         said = exc.body.get("message") if isinstance(exc.body, dict) else None
         if failure.code == "bad_request" and isinstance(said, str) and said:
             error.message = redact(said, secret)[:500]
         if failure.code == "rate_limited":
             error.retry_after = exc.response.headers.get("retry-after")
-    if (call := upstream_call.get()) is not None:
-        call.error = error.code
-        if isinstance(exc, openai.APIStatusError):
-            call.status = exc.status_code
     return error
 
 
 class ChatProvider(Protocol):
     def stream(self, chat: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """Yields `Delta` events, then one `Done`; raises `InferenceError`."""
-        ...
 
 
 async def complete(provider: ChatProvider, chat: ChatRequest) -> ChatResponse:
@@ -206,15 +202,10 @@ class MockProvider:
             await asyncio.sleep(self._token_delay)
             yield Delta(text=word)
         prompt_tokens = sum(len(m.content.split()) for m in chat.messages)
-        yield Done(
-            finish_reason="stop" if limit == len(words) else "length",
-            usage=Usage(
-                prompt_tokens=prompt_tokens,
-                completion_tokens=limit,
-                total_tokens=prompt_tokens + limit,
-            ),
-            model=chat.model or self._model,
-        )
+        total = prompt_tokens + limit
+        usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=limit, total_tokens=total)
+        finish = "stop" if limit == len(words) else "length"
+        yield Done(finish_reason=finish, usage=usage, model=chat.model or self._model)
 
 
 def create_client(settings: Settings) -> AsyncOpenAI:
@@ -262,15 +253,25 @@ class OpenAICompatibleProvider:
         if (call := upstream_call.get()) is not None:
             call.attempts += 1
         model = chat.model or self._settings.model
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": [message.model_dump() for message in chat.messages],
+            "stream": True,
+        }
+        if self._settings.stream_usage:
+            body["stream_options"] = {"include_usage": True}
+        if chat.temperature is not None:
+            body["temperature"] = chat.temperature
+        if chat.max_tokens is not None:
+            body[self._settings.max_tokens_param] = chat.max_tokens
         finish_reason: str | None = None
         usage: Usage | None = None
         try:
-            # A plain POST through the shared client: the SDK still authenticates, sends,
-            # raises its errors and reads the stream, but skips checking each parameter
-            # against its types, and a chunk stays plain JSON rather than an SDK model.
+            # A plain POST: the SDK still authenticates, raises its errors and reads the stream,
+            # but checks no parameter against its types, and a chunk stays plain JSON.
             stream = await self._client.post(
                 "/chat/completions",
-                body=self._body(chat, model),
+                body=body,
                 cast_to=object,
                 stream=True,
                 stream_cls=AsyncStream[object],
@@ -296,20 +297,6 @@ class OpenAICompatibleProvider:
         except UPSTREAM_ERRORS as exc:
             raise provider_error(exc, self._secret) from exc
         yield Done(finish_reason=finish_reason, usage=usage, model=model)
-
-    def _body(self, chat: ChatRequest, model: str) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": [message.model_dump() for message in chat.messages],
-            "stream": True,
-        }
-        if self._settings.stream_usage:
-            body["stream_options"] = {"include_usage": True}
-        if chat.temperature is not None:
-            body["temperature"] = chat.temperature
-        if chat.max_tokens is not None:
-            body[self._settings.max_tokens_param] = chat.max_tokens
-        return body
 
 
 def _retry_wait(error: InferenceError, attempt: int) -> float | None:
