@@ -4,6 +4,7 @@ along and keeps the answer as it is sent.
 """
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
 import anyio
@@ -32,11 +33,11 @@ class ChatStore(Protocol):
     async def begin(self, chat: ChatRequest, request: Request) -> ChatTurn: ...
 
 
+@dataclass
 class UnkeptTurn:
     """A chat that is not kept: the provider gets the request's messages only."""
 
-    def __init__(self, chat: ChatRequest) -> None:
-        self.chat = chat
+    chat: ChatRequest
 
     def add(self, text: str) -> None:
         pass

@@ -46,8 +46,7 @@ class ProviderFailure(NamedTuple):
     retryable: bool = False  # another attempt may succeed (before the first token only)
 
 
-# The first row that matches wins. The SDK raises its own errors, but a stream read past its
-# end or a response read raw can still raise httpx2's.
+# The first row that matches wins. A stream read past the SDK's errors can raise httpx2's.
 PROVIDER_FAILURES = (
     ProviderFailure(
         "rate_limited",
@@ -87,7 +86,6 @@ PROVIDER_FAILURES = (
         retryable=True,
     ),
 )
-# Every exception the table knows: what a call to the provider may raise.
 UPSTREAM_ERRORS = tuple({kind for failure in PROVIDER_FAILURES for kind in failure.raised})
 PROVIDER_ERROR_CODES = frozenset(failure.code for failure in PROVIDER_FAILURES)
 
@@ -229,8 +227,7 @@ class OpenAICompatibleProvider:
         for attempt in range(retries + 1):
             started = False
             try:
-                # Closed here, not later by the garbage collector, when the client leaves
-                # between two events: that closes the upstream response at once.
+                # Closed now, not by the garbage collector: that ends the upstream response.
                 async with aclosing(self._attempt(chat)) as events:
                     async for event in events:
                         started = True
@@ -272,8 +269,7 @@ class OpenAICompatibleProvider:
             )
             if call is not None:
                 call.status = stream.response.status_code
-            # Leaving the block ends the upstream request, also when the client goes away:
-            # the cancellation lands in the `async for`.
+            # Leaving the block, also on the client's cancellation, ends the upstream request.
             async with stream:
                 async for chunk in stream:
                     if not isinstance(chunk, dict):
