@@ -48,17 +48,16 @@ class Drain:
         """Runs the block until the shutdown deadline at most; past it raises `shutting_down`.
         Wrap single awaits, never a `yield`: the deadline cancels what the block awaits."""
         timeout = asyncio.timeout_at(self._deadline)  # a loop time, not a delay
+        self._open.add(timeout)
         try:
             async with timeout:
-                self._open.add(timeout)
-                try:
-                    yield
-                finally:
-                    self._open.discard(timeout)
+                yield
         except TimeoutError as exc:
             if timeout.expired():
                 raise shutting_down() from exc
             raise
+        finally:
+            self._open.discard(timeout)
 
     async def until_deadline(self, events: AsyncIterator[T]) -> AsyncIterator[T]:
         """The stream's events, each wait `bounded()`, so the stream can still send a last one."""
