@@ -29,7 +29,7 @@ OpenAIClientDep = Annotated[AsyncOpenAI | None, Depends(get_openai_client)]
 
 async def get_provider(settings: SettingsDep, client: OpenAIClientDep) -> ChatProvider:
     if client is None:
-        return MockProvider(model=settings.model, token_delay=settings.mock_token_delay)
+        return MockProvider(settings)
     return OpenAICompatibleProvider(client, settings)
 
 

@@ -182,22 +182,21 @@ async def complete(provider: ChatProvider, chat: ChatRequest) -> ChatResponse:
 class MockProvider:
     """Offline and deterministic: echoes the last user message back, word by word."""
 
-    def __init__(self, *, model: str, token_delay: float) -> None:
-        self._model = model
-        self._token_delay = token_delay
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
 
     async def stream(self, chat: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         prompt = next((m.content for m in reversed(chat.messages) if m.role == "user"), "")
         words = re.findall(r"\S+\s*", prompt)
         limit = len(words) if chat.max_tokens is None else min(chat.max_tokens, len(words))
         for word in words[:limit]:
-            await asyncio.sleep(self._token_delay)
+            await asyncio.sleep(self._settings.mock_token_delay)
             yield Delta(text=word)
         prompt_tokens = sum(len(m.content.split()) for m in chat.messages)
         total = prompt_tokens + limit
         usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=limit, total_tokens=total)
         finish = "stop" if limit == len(words) else "length"
-        yield Done(finish_reason=finish, usage=usage, model=chat.model or self._model)
+        yield Done(finish_reason=finish, usage=usage, model=chat.model or self._settings.model)
 
 
 def create_client(settings: Settings) -> AsyncOpenAI:
