@@ -173,9 +173,15 @@ async def complete(provider: ChatProvider, chat: ChatRequest) -> ChatResponse:
     parts: list[str] = []
     async with aclosing(provider.stream(chat)) as events:
         async for event in events:
-            if isinstance(event, Done):
-                return ChatResponse(text="".join(parts), **event.model_dump())
-            parts.append(event.text)
+            if isinstance(event, Delta):
+                parts.append(event.text)
+            else:
+                return ChatResponse(
+                    text="".join(parts),
+                    finish_reason=event.finish_reason,
+                    usage=event.usage,
+                    model=event.model,
+                )
     raise InferenceError("upstream_error", "The provider's answer ended unexpectedly.")
 
 

@@ -101,5 +101,5 @@ async def chat(turn: ChatTurnDep, provider: ProviderDep, drain: DrainDep) -> Cha
             note_error(exc.code)
             raise
     turn.add(answer.text)
-    done = Done(**answer.model_dump(exclude={"text"}))
+    done = Done(finish_reason=answer.finish_reason, usage=answer.usage, model=answer.model)
     return answer.model_copy(update=await turn.complete(done))
