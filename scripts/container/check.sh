@@ -496,20 +496,24 @@ s = r["stream"]
 assert s["status"] == 200 and s["contentType"].startswith("text/event-stream"), s
 assert len(s["events"]) >= 2 and s["events"][-1] == "done" and "error" not in s["events"], s
 ' "$RUN_JSON" || { cat "$WORK/server.log" >&2; die "unexpected answers: $RUN_JSON"; }
-  # Graceful stop, as Fly does it (kill_signal), within a few seconds when no stream is open.
-  # The signal goes to the server process itself: buildah run kills its child outright when signalled.
-  local server
+  stop_server "$WORK/server.log" "the server"
+  grep -q "Finished server process\|Shutting down" "$WORK/server.log" || { cat "$WORK/server.log" >&2; die "no graceful shutdown in the log"; }
+  SERVER_PID=""
+  RUN_JSON="$(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); r.update(uid=int(sys.argv[2]), port=int(sys.argv[3])); print(json.dumps(r))' "$RUN_JSON" "$uid" "$port")"
+}
+
+# Graceful stop, as Fly does it (kill_signal), within a few seconds when no stream is open.
+# The signal goes to the server process itself: buildah run kills its child outright when signalled.
+stop_server() { # stop_server <log> <what>
+  local log="$1" what="$2" server deadline
   server="$(descendant_running "$SERVER_PID" "${ARGV[0]}")"
   [ -n "$server" ] || die "cannot find the ${ARGV[0]} process under buildah run ($SERVER_PID)"
   kill -TERM "$server"
   deadline=$((SECONDS + 15))
   while kill -0 "$SERVER_PID" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || { cat "$WORK/server.log" >&2; die "the server did not stop within 15 s of SIGTERM"; }
+    [ $SECONDS -lt $deadline ] || { cat "$log" >&2; die "$what did not stop within 15 s of SIGTERM"; }
     sleep 0.2
   done
-  grep -q "Finished server process\|Shutting down" "$WORK/server.log" || { cat "$WORK/server.log" >&2; die "no graceful shutdown in the log"; }
-  SERVER_PID=""
-  RUN_JSON="$(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); r.update(uid=int(sys.argv[2]), port=int(sys.argv[3])); print(json.dumps(r))' "$RUN_JSON" "$uid" "$port")"
 }
 
 # ------------------------------------------------------------ leak check
@@ -600,7 +604,7 @@ refused_start() { # refused_start <image>: the CMD with a bad setting must exit 
 # What a Fly deploy does with a database: fly.toml's [deploy] release_command in a Machine of the
 # new image (before any Machine takes traffic; a non-zero exit stops the deploy), then the CMD.
 release_and_serve() { # release_and_serve <image> <database-url>: sets DATABASE_JSON
-  local image="$1" url="$2" release port origin deadline code t0 server i
+  local image="$1" url="$2" release port origin deadline code t0 i
   container_of "$image"
   release="$(python3 -c '
 import json, shlex, sys, tomllib
@@ -679,14 +683,7 @@ assert r["ready"]["status"] == 200 and r["ready"]["checks"].get("database") is T
 assert r["done"] and r["done"]["stored"] is True and r["done"]["conversation_id"] == r["conversation"]["id"], r["done"]
 assert r["conversation"]["status"] == 200 and [m[0] for m in r["conversation"]["messages"]] == ["user", "assistant"], r["conversation"]
 ' "$DATABASE_JSON" || { cat "$WORK/database-server.log" >&2; die "unexpected answers with DATABASE_URL: $DATABASE_JSON"; }
-  server="$(descendant_running "$SERVER_PID" "${ARGV[0]}")"
-  [ -n "$server" ] || die "cannot find the ${ARGV[0]} process under buildah run ($SERVER_PID)"
-  kill -TERM "$server"
-  deadline=$((SECONDS + 15))
-  while kill -0 "$SERVER_PID" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || { cat "$WORK/database-server.log" >&2; die "the server with DATABASE_URL did not stop within 15 s of SIGTERM"; }
-    sleep 0.2
-  done
+  stop_server "$WORK/database-server.log" "the server with DATABASE_URL"
   SERVER_PID=""
   DATABASE_JSON="$(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); r["seconds"] = float(sys.argv[2]); print(json.dumps(r))' "$DATABASE_JSON" "$(elapsed "$t0" "$(now)")")"
 }

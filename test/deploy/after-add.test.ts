@@ -5,16 +5,12 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { summaryLines } from "../../src/deploy/index.js";
-import { KEY, runCli, snapshot, startFakeApp, storedSecrets, workspace, type Workspace } from "./helpers.js";
+import { KEY, runCli, snapshot, storedSecrets, useFakeApp, workspace, type Workspace } from "./helpers.js";
 
-let app: Awaited<ReturnType<typeof startFakeApp>>;
+const app = useFakeApp();
 let ws: Workspace;
-beforeAll(async () => {
-  app = await startFakeApp();
-});
-afterAll(() => app.close());
 afterEach(() => ws?.remove());
 
 /** A `uv` that locks as uv does: uv.lock written in the folder it runs in. */

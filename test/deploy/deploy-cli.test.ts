@@ -1,17 +1,11 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { KEY, runCli, snapshot, startFakeApp, storedSecrets, workspace, type Workspace } from "./helpers.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { KEY, runCli, snapshot, startFakeApp, storedSecrets, useFakeApp, workspace, type Workspace } from "./helpers.js";
 
-type FakeApp = Awaited<ReturnType<typeof startFakeApp>>;
-
-let app: FakeApp;
+const app = useFakeApp();
 let ws: Workspace;
 
-beforeAll(async () => {
-  app = await startFakeApp();
-});
-afterAll(() => app.close());
 afterEach(() => ws?.remove());
 
 const MUTATING = [/^apps create/, /^secrets (import|set)/, /^deploy/, /^scale/];

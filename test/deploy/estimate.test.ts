@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { deployEstimate, estimateCost, machinePrice } from "../../src/deploy/estimate.js";
 import { planMachines, readFlyConfig } from "../../src/deploy/machines.js";
 import { FLY_PRICES } from "../../src/deploy/prices.js";
 import { runCli as runBuiltCli } from "../support/cli.js";
-import { KEY, runCli, startFakeApp, workspace, type Workspace } from "./helpers.js";
+import { KEY, runCli, useFakeApp, workspace, type Workspace } from "./helpers.js";
 
 const flyToml = (service: string, extra = "") =>
   `app = "a"\nprimary_region = "fra"\n\n[http_service]\n  internal_port = 8080\n${service}\n${extra}\n[[vm]]\n  size = "shared-cpu-1x"\n  memory = "512mb"\n`;
@@ -88,11 +88,7 @@ describe("the monthly cost estimate", () => {
 
 describe("the estimate where users see it", () => {
   let ws: Workspace;
-  let app: Awaited<ReturnType<typeof startFakeApp>>;
-  beforeAll(async () => {
-    app = await startFakeApp();
-  });
-  afterAll(() => app.close());
+  const app = useFakeApp();
   afterEach(() => ws?.remove());
 
   it("deploy --dry-run prints the Machines and the cost, and runs no flyctl", async () => {

@@ -5,8 +5,8 @@
 import { execa } from "execa";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { KEY, runCli, startFakeApp, workspace, type Workspace } from "./helpers.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { KEY, runCli, useFakeApp, workspace, type Workspace } from "./helpers.js";
 
 let ws: Workspace;
 afterEach(() => ws?.remove());
@@ -111,11 +111,7 @@ describe("the fake flyctl is as strict as flyctl", () => {
 });
 
 describe("the deploy against the strict fake", () => {
-  let app: Awaited<ReturnType<typeof startFakeApp>>;
-  beforeAll(async () => {
-    app = await startFakeApp();
-  });
-  afterAll(() => app.close());
+  const app = useFakeApp();
 
   it("catches an invalid token in preflight, naming the variable flyctl uses", async () => {
     ws = await workspace();

@@ -1,13 +1,13 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { deployProject } from "../../src/deploy/index.js";
 import { readProject } from "../../src/deploy/project.js";
 import { plainUi } from "../../src/deploy/ui.js";
 import type { ProjectOptions } from "../../src/options.js";
 import { planProject } from "../../src/plan.js";
 import { checkTarget, writePlan } from "../../src/write.js";
-import { KEY, runCli, snapshot, startFakeApp, storedSecrets, workspace, type Workspace } from "./helpers.js";
+import { KEY, runCli, snapshot, storedSecrets, useFakeApp, workspace, type Workspace } from "./helpers.js";
 
 const base: Omit<ProjectOptions, "directory"> = {
   name: "gen-api",
@@ -55,11 +55,7 @@ describe("the deploy reads a project as the templates write it", () => {
 });
 
 describe("create-fly-fastapi DIR --deploy", () => {
-  let app: Awaited<ReturnType<typeof startFakeApp>>;
-  beforeAll(async () => {
-    app = await startFakeApp();
-  });
-  afterAll(() => app.close());
+  const app = useFakeApp();
 
   const withUv = async () => fs.writeFile(path.join(ws.binDir, "uv"), `#!/bin/sh\n[ "$1" = lock ] && echo 'version = 1' > uv.lock\nexit 0\n`, { mode: 0o755 });
 
@@ -153,11 +149,7 @@ describe("create-fly-fastapi DIR --deploy", () => {
 });
 
 describe("a project generated with --postgres, deployed", () => {
-  let app: Awaited<ReturnType<typeof startFakeApp>>;
-  beforeAll(async () => {
-    app = await startFakeApp();
-  });
-  afterAll(() => app.close());
+  const app = useFakeApp();
 
   it("creates and attaches its Managed Postgres on the first deploy, reuses it on the second, and never shows or stages DATABASE_URL", async () => {
     const { dir } = await generate({ pythonTool: "pip", features: { postgres: true } });

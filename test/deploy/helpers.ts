@@ -4,6 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { SMOKE_ORIGIN_ENV } from "../../src/deploy/smoke.js";
 import { findProvider } from "../../src/providers.js";
 import { recordedTable } from "../../src/recorded.js";
@@ -173,4 +174,16 @@ export async function startFakeApp(behavior: { health?: number; stream?: StreamB
     env: { [SMOKE_ORIGIN_ENV]: origin },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+export type FakeApp = Awaited<ReturnType<typeof startFakeApp>>;
+
+/** The fake app for the tests of the enclosing `describe` (or file): started before them, closed after. */
+export function useFakeApp(behavior: Parameters<typeof startFakeApp>[0] = {}): FakeApp {
+  const app = {} as FakeApp;
+  beforeAll(async () => {
+    Object.assign(app, await startFakeApp(behavior));
+  });
+  afterAll(() => app.close());
+  return app;
 }

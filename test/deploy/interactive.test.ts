@@ -1,9 +1,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DeployError, deployProject, type DeployRequest } from "../../src/deploy/index.js";
 import { plainUi, type DeployUi } from "../../src/deploy/ui.js";
-import { KEY, snapshot, startFakeApp, workspace, type Workspace } from "./helpers.js";
+import { KEY, snapshot, useFakeApp, workspace, type Workspace } from "./helpers.js";
 
 /** A person at a terminal, answering from a script; records what was asked. */
 function scriptedUi(answers: { secret?: string; appNames?: string[]; confirm?: boolean }) {
@@ -31,12 +31,8 @@ function scriptedUi(answers: { secret?: string; appNames?: string[]; confirm?: b
   return { ui, asked, output };
 }
 
-let app: Awaited<ReturnType<typeof startFakeApp>>;
+const app = useFakeApp();
 let ws: Workspace;
-beforeAll(async () => {
-  app = await startFakeApp();
-});
-afterAll(() => app.close());
 afterEach(() => ws?.remove());
 
 function request(ui: DeployUi, env: Record<string, string>, extra: Partial<DeployRequest> = {}): DeployRequest {

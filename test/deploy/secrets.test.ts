@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DeployError } from "../../src/deploy/errors.js";
 import { secretLine, secretsInput } from "../../src/deploy/secrets.js";
 import { parseSecrets } from "../fixtures/fake-flyctl/secrets-parser.mjs";
-import { KEY, runCli, startFakeApp, storedSecrets, workspace, type Workspace } from "./helpers.js";
+import { KEY, runCli, storedSecrets, useFakeApp, workspace, type Workspace } from "./helpers.js";
 
 /** Values that flyctl's parser changes when written raw (`NAME=value`). */
 const VALUES: Record<string, string> = {
@@ -81,12 +81,8 @@ describe("the deploy's encoding of secrets", () => {
 });
 
 describe("secrets through the deploy and the fake flyctl", () => {
-  let app: Awaited<ReturnType<typeof startFakeApp>>;
+  const app = useFakeApp();
   let ws: Workspace;
-  beforeAll(async () => {
-    app = await startFakeApp();
-  });
-  afterAll(() => app.close());
   afterEach(() => ws?.remove());
 
   const digest = (value: string) => createHash("sha256").update(value).digest("hex").slice(0, 16);

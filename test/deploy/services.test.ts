@@ -1,10 +1,10 @@
 import fs from "node:fs/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DeployError, deployProject, summaryLines, type DeployRequest } from "../../src/deploy/index.js";
 import { plainUi, type DeployUi } from "../../src/deploy/ui.js";
 import { FEATURES } from "../../src/features/index.js";
 import type { Feature } from "../../src/features/types.js";
-import { KEY, runCli, snapshot, startFakeApp, storedSecrets, workspace, type Workspace } from "./helpers.js";
+import { KEY, runCli, snapshot, storedSecrets, useFakeApp, workspace, type Workspace } from "./helpers.js";
 
 /** A feature that needs Managed Postgres, declared as a feature module declares it. */
 const database: Feature = {
@@ -23,12 +23,8 @@ const database: Feature = {
 };
 const features = [...FEATURES, database];
 
-let app: Awaited<ReturnType<typeof startFakeApp>>;
+const app = useFakeApp();
 let ws: Workspace;
-beforeAll(async () => {
-  app = await startFakeApp();
-});
-afterAll(() => app.close());
 afterEach(() => ws?.remove());
 
 interface FakeState {
