@@ -44,6 +44,8 @@ class ProviderFailure(NamedTuple):
     raised: tuple[type[Exception], ...] = (openai.APIStatusError,)
     statuses: tuple[int, ...] = ()  # the provider's HTTP statuses it covers; none: any
     retryable: bool = False  # another attempt may succeed (before the first token only)
+    retry_after: bool = False  # the provider's Retry-After goes on to the client
+    provider_message: bool = False  # the provider's own words (redacted) help the caller
 
 
 # The first row that matches wins. A stream read past the SDK's errors can raise httpx2's.
@@ -53,6 +55,7 @@ PROVIDER_FAILURES = (
         "The provider is rate limiting requests; retry later.",
         statuses=(429,),
         retryable=True,
+        retry_after=True,
     ),
     # Not retried: it would double the wait.
     ProviderFailure(
@@ -69,8 +72,13 @@ PROVIDER_FAILURES = (
     ProviderFailure(
         "upstream_auth", "The provider refused the server's API key.", statuses=(401, 403)
     ),
-    # Unknown model, context too long...: the provider's own words are passed on.
-    ProviderFailure("bad_request", "The provider refused the request.", statuses=(400, 404, 422)),
+    # Unknown model, context too long...
+    ProviderFailure(
+        "bad_request",
+        "The provider refused the request.",
+        statuses=(400, 404, 422),
+        provider_message=True,
+    ),
     # A chunk that is not JSON, or JSON of another shape than a chat completion chunk.
     ProviderFailure(
         "upstream_error",
@@ -155,9 +163,9 @@ def provider_error(exc: Exception, secret: str | None) -> InferenceError:
         if (call := upstream_call.get()) is not None:
             call.status = exc.status_code
         said = exc.body.get("message") if isinstance(exc.body, dict) else None
-        if failure.code == "bad_request" and isinstance(said, str) and said:
+        if failure.provider_message and isinstance(said, str) and said:
             error.message = redact(said, secret)[:500]
-        if failure.code == "rate_limited":
+        if failure.retry_after:
             error.retry_after = exc.response.headers.get("retry-after")
     return error
 
