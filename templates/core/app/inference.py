@@ -1,7 +1,5 @@
-"""Inference providers: any OpenAI-compatible API, or an offline mock.
-
-A provider streams `Delta` events, then one `Done`; any upstream failure is an `InferenceError`.
-"""
+"""Inference providers, any OpenAI-compatible API or an offline mock: each streams `Delta`
+events, then one `Done`, and turns every upstream failure into an `InferenceError`."""
 
 import asyncio
 import logging
@@ -176,8 +174,7 @@ class ChatProvider(Protocol):
 
 
 async def complete(provider: ChatProvider, chat: ChatRequest) -> ChatResponse:
-    """The whole answer at once. Streaming even here keeps one code path, and the read
-    timeout then bounds the gap between two chunks, not the whole answer."""
+    """The whole answer at once, streamed even so: the read timeout bounds each gap, not the whole."""
     parts: list[str] = []
     async with aclosing(provider.stream(chat)) as events:
         async for event in events:

@@ -1,7 +1,5 @@
-"""Graceful shutdown: on SIGTERM uvicorn waits for open requests, and `Drain` ends that wait in
-time. New chats are refused; open streams get `SHUTDOWN_GRACE` seconds, then end with an `error`
-event (`shutting_down`) that tells the client to retry.
-"""
+"""Graceful shutdown: on SIGTERM new chats are refused, and open streams get SHUTDOWN_GRACE
+seconds before they end with an `error` event (`shutting_down`) that says to retry."""
 
 import asyncio
 import logging

@@ -101,14 +101,14 @@ async def add_usage(session: AsyncSession, owner: str, usage: Usage) -> None:
     )
 
 
-class Turn:
+class Turn(ChatTurn):
     """One chat: its answer as it is sent, kept once, and its usage added once."""
 
     def __init__(
         self, app: FastAPI, chat: ChatRequest, owner: str, conversation: uuid.UUID | None
     ) -> None:
+        super().__init__(chat)
         self.app = app
-        self.chat = chat
         self.owner = owner
         self.conversation = conversation
         self.parts: list[str] = []
