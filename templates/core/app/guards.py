@@ -23,8 +23,7 @@ class RequestTooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    """Answers 413 to a body over MAX_REQUEST_BYTES: at once by its Content-Length, else (a
-    chunked upload) as soon as the app has read more than the limit."""
+    """413 for a body over MAX_REQUEST_BYTES: at once by its Content-Length, else as it arrives."""
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
@@ -64,9 +63,8 @@ class BodySizeLimit:
 def check_limits(
     settings: Settings, *, messages: int, prompt_chars: int, max_tokens: dict[str, int | None]
 ) -> None:
-    """Raises a validation error (422, or OpenAI's 400 on the gateway) for a request over
-    MAX_MESSAGES, MAX_PROMPT_CHARS or MAX_OUTPUT_TOKENS: they bound what one request costs.
-    `max_tokens`: the request's fields that cap the answer, by name."""
+    """Raises a validation error (422, or OpenAI's 400 on the gateway) for a request over a
+    limit; `max_tokens`: the request's fields that cap the answer, by name."""
     errors: list[dict[str, Any]] = []
 
     def refuse(field: str, message: str) -> None:
@@ -104,8 +102,7 @@ TOO_LARGE = {
 
 
 def document_limits(schema: dict[str, Any], settings: Settings) -> None:
-    """Writes this deployment's limits and MODEL into the OpenAPI document FastAPI serves, so
-    that clients and schema-driven fuzzers see what is accepted, and examples work as they are."""
+    """Writes the limits and MODEL into the served OpenAPI document, for clients and fuzzers."""
     models = schema.get("components", {}).get("schemas", {})
     for model in models.values():
         fields = model.get("properties", {})

@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
             HTTPException: http_error,
             **exception_handlers,
         },
-        # operationId `list_items`, not `list_items_items_get`: clients and tools are named after it.
+        # An operationId is its function's name (`chat`): clients and MCP tools are named after it.
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
@@ -72,8 +72,7 @@ def serve_from_environment() -> FastAPI:
 
 
 def __getattr__(name: str) -> FastAPI:
-    """`app.main:app`, built on first use rather than on import, so that tests can import
-    `create_app` without the environment's settings."""
+    """`app.main:app`, built on first use: tests import `create_app` without the environment."""
     if name != "app":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     app = globals()["app"] = serve_from_environment()
