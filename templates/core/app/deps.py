@@ -1,6 +1,4 @@
-"""Dependencies shared by the routes. They are `async def` although they never await: FastAPI
-runs a plain `def` dependency in its thread pool, a hop per request that costs more than the work.
-"""
+"""Dependencies shared by the routes; `async def`, as FastAPI runs a plain `def` in a thread."""
 
 from typing import Annotated, cast
 
@@ -20,7 +18,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_openai_client(request: Request) -> AsyncOpenAI | None:
-    """The client the lifespan created; None when the provider is the mock."""
     return cast(AsyncOpenAI | None, request.app.state.openai_client)
 
 
@@ -28,9 +25,7 @@ OpenAIClientDep = Annotated[AsyncOpenAI | None, Depends(get_openai_client)]
 
 
 async def get_provider(settings: SettingsDep, client: OpenAIClientDep) -> ChatProvider:
-    if client is None:
-        return MockProvider(settings)
-    return OpenAICompatibleProvider(client, settings)
+    return MockProvider(settings) if client is None else OpenAICompatibleProvider(client, settings)
 
 
 ProviderDep = Annotated[ChatProvider, Depends(get_provider)]

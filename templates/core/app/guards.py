@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,15 +17,13 @@ class RequestTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body is larger than {limit} bytes.")
 
-
-def too_large_response(exc: RequestTooLarge) -> JSONResponse:
-    detail = ErrorDetail(code="request_too_large", message=str(exc.detail))
-    return JSONResponse(ErrorResponse(error=detail).model_dump(), status_code=413)
+    def response(self) -> JSONResponse:
+        detail = ErrorDetail(code="request_too_large", message=self.detail)
+        return JSONResponse(ErrorResponse(error=detail).model_dump(), status_code=413)
 
 
 class BodySizeLimit:
-    """Refuses bodies over MAX_REQUEST_BYTES: at once by their Content-Length, else as they
-    arrive (chunked uploads), before the app has read more than the limit."""
+    """413 for a body over MAX_REQUEST_BYTES: at once by its Content-Length, else as it arrives."""
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
@@ -32,23 +31,20 @@ class BodySizeLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.limit
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > limit:
-            await too_large_response(RequestTooLarge(limit))(scope, receive, send)
-            return
+            return await self.app(scope, receive, send)
+        too_large = RequestTooLarge(self.limit)
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > self.limit:
+            return await too_large.response()(scope, receive, send)
         received = 0
         started = False
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise RequestTooLarge(limit)
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise too_large
             return message
 
         async def watched_send(message: Message) -> None:
@@ -58,18 +54,17 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, watched_send)
-        except RequestTooLarge as exc:  # from a mounted app without FastAPI's handlers
+        except RequestTooLarge:  # from a mounted app without FastAPI's handlers
             if started:
                 raise
-            await too_large_response(exc)(scope, receive, send)
+            await too_large.response()(scope, receive, send)
 
 
 def check_limits(
     settings: Settings, *, messages: int, prompt_chars: int, max_tokens: dict[str, int | None]
 ) -> None:
-    """Raises a validation error (422, or OpenAI's 400 on the gateway) for a request over
-    MAX_MESSAGES, MAX_PROMPT_CHARS or MAX_OUTPUT_TOKENS: they bound what one request costs.
-    `max_tokens`: the request's fields that cap the answer, by name."""
+    """Raises a validation error (422, or OpenAI's 400 on the gateway) for a request over a
+    limit; `max_tokens`: the request's fields that cap the answer, by name."""
     errors: list[dict[str, Any]] = []
 
     def refuse(field: str, message: str) -> None:
@@ -107,9 +102,7 @@ TOO_LARGE = {
 
 
 def document_limits(schema: dict[str, Any], settings: Settings) -> None:
-    """Writes this deployment's limits and MODEL into the OpenAPI document FastAPI made (and
-    serves from then on), so that clients and schema-driven fuzzers see what is accepted, and
-    examples work as they are."""
+    """Writes the limits and MODEL into the served OpenAPI document, for clients and fuzzers."""
     models = schema.get("components", {}).get("schemas", {})
     for model in models.values():
         fields = model.get("properties", {})

@@ -5,14 +5,13 @@ import sys
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from starlette.exceptions import HTTPException
 
 from app.api import api_router, exception_handlers
 from app.config import PROJECT_NAME, SettingError, Settings, settings_problems
-from app.guards import RequestTooLarge, too_large_response
+from app.guards import RequestTooLarge
 from app.inference import InferenceError
 from app.lifespan import check_settings, lifespan
 from app.middleware import middleware
@@ -21,23 +20,15 @@ from app.schemas import ErrorResponse
 from app.shutdown import Drain
 
 
-def operation_id(route: APIRoute) -> str:
-    """A route's OpenAPI operationId is its function's name (`list_items`), not FastAPI's
-    `list_items_items_get`: API clients, agent tools and MCP tools are named after it."""
-    return route.name
-
-
 async def inference_error(request: Request, exc: InferenceError) -> JSONResponse:
     headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
     body = ErrorResponse(error=exc.detail())
     return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
 
 
-async def request_too_large(request: Request, exc: RequestTooLarge) -> JSONResponse:
-    return too_large_response(exc)
-
-
 async def http_error(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, RequestTooLarge):
+        return exc.response()
     if isinstance(exc.__cause__, UnicodeDecodeError):
         # FastAPI's 400 for a body that is not UTF-8: a 422 like any other body that is not JSON.
         error = {"type": "json_invalid", "loc": ["body"], "msg": "The body is not UTF-8 JSON."}
@@ -46,8 +37,7 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Builds the application for `settings`; raises SettingError when a feature cannot run
-    with them. The middleware gets its settings here, never per request."""
+    """Raises SettingError when a feature cannot run with `settings`."""
     check_settings(settings)
     app = FastAPI(
         title=PROJECT_NAME,
@@ -57,11 +47,11 @@ def create_app(settings: Settings) -> FastAPI:
         middleware=middleware(settings),
         exception_handlers={
             InferenceError: inference_error,
-            RequestTooLarge: request_too_large,
             HTTPException: http_error,
             **exception_handlers,
         },
-        generate_unique_id_function=operation_id,
+        # An operationId is its function's name (`chat`): clients and MCP tools are named after it.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.drain = Drain(settings.shutdown_grace)
@@ -71,9 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def serve_from_environment() -> FastAPI:
-    """The app for the settings in the environment and `.env`. A bad setting stops the
-    process here, before the server listens: one line per setting on stderr, exit code 3
-    (uvicorn's for a failed startup)."""
+    """The app for the environment and `.env`. A bad setting stops the process before the server
+    listens: one line per setting on stderr, exit code 3 (uvicorn's for a failed startup)."""
     try:
         return create_app(Settings())
     except (ValidationError, SettingsError, SettingError) as exc:
@@ -83,8 +72,7 @@ def serve_from_environment() -> FastAPI:
 
 
 def __getattr__(name: str) -> FastAPI:
-    """`app.main:app`, built on first use (uvicorn, `fastapi dev`/`run`) rather than on
-    import, so that tests import `create_app` without the environment's settings."""
+    """`app.main:app`, built on first use: tests import `create_app` without the environment."""
     if name != "app":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     app = globals()["app"] = serve_from_environment()
