@@ -25,6 +25,7 @@ from app.inference import (
     UPSTREAM_ERRORS,
     ChatProvider,
     InferenceError,
+    complete,
     note_error,
     note_first_token,
     provider_error,
@@ -52,9 +53,7 @@ class CompletionRequest(BaseModel):
         },
     )
 
-    model: str | None = Field(
-        default=None, min_length=1, max_length=200, description="Defaults to the configured MODEL."
-    )
+    model: str | None = Field(None, min_length=1, max_length=200, description="Defaults to MODEL.")
     messages: list[dict[str, Any]] = Field(min_length=1)
     stream: bool = False
     stream_options: dict[str, Any] | None = None
@@ -104,17 +103,6 @@ class OpenAIAPIError(Exception):
         return JSONResponse({"error": self.error}, status_code=self.status, headers=headers)
 
 
-def invalid_request(exc: RequestValidationError) -> OpenAIAPIError:
-    """OpenAI's 400 for the first error FastAPI or the limits found, rather than FastAPI's 422."""
-    error = exc.errors()[0]
-    where = error["loc"][1:] if error["type"] != "json_invalid" else ()
-    param = ".".join(str(part) for part in where) or None
-    message = f"{param}: {error['msg']}" if param else error["msg"]
-    return OpenAIAPIError(
-        400, {"message": message, "type": "invalid_request_error", "param": param}
-    )
-
-
 class OpenAIRoute(APIRoute):
     """A route that answers every error in OpenAI's shape, as OpenAI SDKs expect."""
 
@@ -124,20 +112,22 @@ class OpenAIRoute(APIRoute):
         async def handle_in_openai_shape(request: Request) -> Response:
             try:
                 return await handle(request)
-            except RequestValidationError as exc:
-                return invalid_request(exc).response()
-            except InferenceError as exc:  # shutting_down
-                return OpenAIAPIError.of(exc).response()
             except OpenAIAPIError as exc:
                 return exc.response()
+            except InferenceError as exc:  # shutting_down
+                return OpenAIAPIError.of(exc).response()
+            except RequestValidationError as exc:  # OpenAI's 400, not FastAPI's 422
+                error = exc.errors()[0]
+                where = error["loc"][1:] if error["type"] != "json_invalid" else ()
+                param = ".".join(str(part) for part in where) or None
+                message = f"{param}: {error['msg']}" if param else error["msg"]
+                body = {"message": message, "type": "invalid_request_error", "param": param}
+                return OpenAIAPIError(400, body).response()
 
         return handle_in_openai_shape
 
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
-
-# Operations that are the model itself, not actions an agent should call as tools.
-NOT_A_TOOL: dict[str, Any] = {"x-agent-tool": False}
 
 
 def documented(description: str) -> dict[str, Any]:
@@ -153,8 +143,7 @@ PROVIDER_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def upstream_error(exc: Exception, settings: Settings) -> OpenAIAPIError:
-    """The provider's own status and error, with the server's key redacted; a refused key is a
-    502, and a failure without an answer is the server's error (`provider_error`)."""
+    """The provider's own status and error, key redacted; a refused key is the server's 502."""
     secret = settings.api_key.get_secret_value() if settings.api_key else None
     error = provider_error(exc, secret)
     body = exc.body if isinstance(exc, openai.APIError) and isinstance(exc.body, dict) else {}
@@ -178,16 +167,12 @@ def message_text(message: dict[str, Any]) -> str:
 
 
 async def checked_completion(body: CompletionRequest, settings: SettingsDep) -> CompletionRequest:
-    """The request within the limits of /v1/chat (400 otherwise), for a model this server
-    offers (404 otherwise); `model` is then always set."""
+    """The request, within the limits of /v1/chat and for a model offered, with `model` set."""
     check_limits(
         settings,
         messages=len(body.messages),
         prompt_chars=sum(len(message_text(message)) for message in body.messages),
-        max_tokens={
-            "max_tokens": body.max_tokens,
-            "max_completion_tokens": body.max_completion_tokens,
-        },
+        max_tokens=body.model_dump(include={"max_tokens", "max_completion_tokens"}),
     )
     model = body.model or settings.model
     if settings.gateway_models and model not in {settings.model, *settings.gateway_models}:
@@ -204,8 +189,7 @@ CheckedCompletion = Annotated[CompletionRequest, Depends(checked_completion)]
 async def upstream_chunks(
     body: CheckedCompletion, settings: SettingsDep, client: OpenAIClientDep, provider: ProviderDep
 ) -> AsyncIterator[AsyncIterator[Any]]:
-    """The provider's chunks, opened before the response starts so that a refusal keeps its
-    status, and closed when the response ends, which ends the upstream request."""
+    """Opened before the response starts, so that a refusal keeps its status; closed with it."""
     if client is None:
         async with aclosing(mock_chunks(body, provider)) as chunks:
             yield chunks
@@ -224,13 +208,6 @@ async def upstream_chunks(
         yield stream
 
 
-UpstreamChunks = Annotated[AsyncIterator[Any], Depends(upstream_chunks, scope="request")]
-
-
-def data(value: Any) -> ServerSentEvent:
-    return ServerSentEvent(raw_data=json.dumps(value, separators=(",", ":")))
-
-
 def has_token(chunk: Any) -> bool:
     """A chunk with text of the answer (not the role or usage chunk)."""
     choices = chunk.get("choices") if isinstance(chunk, dict) else None
@@ -238,21 +215,22 @@ def has_token(chunk: Any) -> bool:
 
 
 async def stream_chat_completion(
-    chunks: UpstreamChunks, settings: SettingsDep, drain: DrainDep
-) -> AsyncIterable[ServerSentEvent]:
-    """The provider's chunks as they come, then `[DONE]`; a failure midway, or the server
-    stopping past SHUTDOWN_GRACE, ends the stream with an `error` object instead."""
+    chunks: Annotated[AsyncIterator[Any], Depends(upstream_chunks, scope="request")],
+    settings: SettingsDep,
+    drain: DrainDep,
+) -> AsyncIterable[Any]:
+    """The chunks, then `[DONE]`; a failure or SHUTDOWN_GRACE ending it sends an `error`."""
     try:
         async for chunk in drain.until_deadline(chunks):
             if has_token(chunk):
                 note_first_token()
-            yield data(chunk)
+            yield chunk
     except UPSTREAM_ERRORS as exc:
-        yield data({"error": upstream_error(exc, settings).error})
+        yield {"error": upstream_error(exc, settings).error}
         return
     except InferenceError as exc:  # shutting_down
         note_error(exc.code)
-        yield data({"error": OpenAIAPIError.of(exc).error})
+        yield {"error": OpenAIAPIError.of(exc).error}
         return
     yield ServerSentEvent(raw_data="[DONE]")
 
@@ -274,7 +252,7 @@ send_stream = stream_route.get_route_handler()
     operation_id="create_chat_completion",
     summary="Create a chat completion (OpenAI-compatible)",
     dependencies=[Depends(accepting)],
-    openapi_extra=NOT_A_TOOL,
+    openapi_extra={"x-agent-tool": False},  # the model itself, not an action for an agent
     response_model=None,
     responses={
         200: {
@@ -322,16 +300,15 @@ def mock_request(body: CompletionRequest) -> ChatRequest:
     return ChatRequest.model_construct(messages=messages, model=body.model, max_tokens=limit)
 
 
+def completion_id() -> dict[str, Any]:
+    return {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time())}
+
+
 async def mock_chunks(
     body: CompletionRequest, provider: ChatProvider
 ) -> AsyncGenerator[dict[str, Any], None]:
     """The mock's answer as an OpenAI stream's chunks, a usage chunk when asked for."""
-    chunk = {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": body.model,
-    }
+    chunk = completion_id() | {"object": "chat.completion.chunk", "model": body.model}
 
     def choice(delta: dict[str, str], finish_reason: str | None = None) -> dict[str, Any]:
         return chunk | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
@@ -348,25 +325,21 @@ async def mock_chunks(
 
 
 async def mock_completion(body: CompletionRequest, provider: ChatProvider) -> dict[str, Any]:
-    """The mock's stream, usage included, as one `chat.completion`."""
-    with_usage = body.model_copy(update={"stream_options": {"include_usage": True}})
-    *deltas, finish, usage = [chunk async for chunk in mock_chunks(with_usage, provider)]
-    text = "".join(chunk["choices"][0]["delta"]["content"] for chunk in deltas)
-    message = {"role": "assistant", "content": text}
-    choice = {
-        "index": 0,
-        "message": message,
-        "finish_reason": finish["choices"][0]["finish_reason"],
+    answer = await complete(provider, mock_request(body))
+    message = {"role": "assistant", "content": answer.text}
+    return completion_id() | {
+        "object": "chat.completion",
+        "model": answer.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
+        "usage": answer.usage.model_dump() if answer.usage else None,
     }
-    # The usage chunk carries the completion's id, created, model and usage.
-    return usage | {"object": "chat.completion", "choices": [choice]}
 
 
 @router.get(
     "/models",
     operation_id="list_models",
     summary="List the models (OpenAI-compatible)",
-    openapi_extra=NOT_A_TOOL,
+    openapi_extra={"x-agent-tool": False},
     response_model=ModelList,
     responses=PROVIDER_ERRORS,
 )
