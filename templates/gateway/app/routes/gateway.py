@@ -86,21 +86,17 @@ class ModelList(BaseModel):
 
 
 class OpenAIAPIError(Exception):
-    """An error answer in OpenAI's shape; `error` holds the fields of its `error` object."""
+    """An error answer in OpenAI's shape; `error` is its `error` object."""
 
     def __init__(self, status: int, error: dict[str, Any], retry_after: str | None = None):
-        super().__init__(error.get("message"))
-        self.status = status
+        super().__init__(status, error)
         self.error = {"message": "", "type": "api_error", "param": None, "code": None} | error
-        self.retry_after = retry_after
+        headers = {"Retry-After": retry_after} if retry_after else None
+        self.response = JSONResponse({"error": self.error}, status_code=status, headers=headers)
 
     @classmethod
     def of(cls, exc: InferenceError) -> "OpenAIAPIError":
         return cls(exc.status_code, {"message": exc.message, "code": exc.code}, exc.retry_after)
-
-    def response(self) -> JSONResponse:
-        headers = {"Retry-After": self.retry_after} if self.retry_after else None
-        return JSONResponse({"error": self.error}, status_code=self.status, headers=headers)
 
 
 class OpenAIRoute(APIRoute):
@@ -113,16 +109,16 @@ class OpenAIRoute(APIRoute):
             try:
                 return await handle(request)
             except OpenAIAPIError as exc:
-                return exc.response()
+                return exc.response
             except InferenceError as exc:  # shutting_down
-                return OpenAIAPIError.of(exc).response()
+                return OpenAIAPIError.of(exc).response
             except RequestValidationError as exc:  # OpenAI's 400, not FastAPI's 422
                 error = exc.errors()[0]
                 where = error["loc"][1:] if error["type"] != "json_invalid" else ()
                 param = ".".join(str(part) for part in where) or None
                 message = f"{param}: {error['msg']}" if param else error["msg"]
                 body = {"message": message, "type": "invalid_request_error", "param": param}
-                return OpenAIAPIError(400, body).response()
+                return OpenAIAPIError(400, body).response
 
         return handle_in_openai_shape
 
