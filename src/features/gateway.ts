@@ -15,11 +15,6 @@ export const gateway: Feature = {
   },
   contributes: {
     routers: ["gateway"],
-    // OpenAI's error shape for the gateway's routes (app/openai_api.py).
-    exceptionHandlers: {
-      "openai_api.OpenAIAPIError": "openai_api.openai_api_error",
-      "fastapi.exceptions.RequestValidationError": "openai_api.validation_error",
-    },
     settings: {
       gateway_models: {
         type: "list[str]",
