@@ -1,5 +1,4 @@
-"""The chat page at `GET /`: the files of app/static/, read once at startup and served from this
-origin only (no build step, nothing from a CDN)."""
+"""The chat page at `GET /` and the files it loads, from app/static/: no build step, no CDN."""
 
 from pathlib import Path
 
