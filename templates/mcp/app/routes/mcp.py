@@ -1,16 +1,6 @@
-"""An MCP server at `/mcp` (streamable HTTP): this API's operations as MCP tools.
+"""An MCP server at `/mcp`: the API's operations as tools, made by FastMCP when the app starts.
 
-FastMCP reads the app's OpenAPI schema when the app starts, makes each operation a tool
-named after its operation id, and runs a tool call as an in-process request through the
-whole app, middleware included. `/mcp` is an ordinary route of the app, so middleware
-such as authentication covers it like any other path; the caller's `Authorization`,
-`Cookie` and `Fly-Client-IP` headers go along with each tool call, which rate limits count
-as one request to its operation. The server is stateless (any Machine can
-answer any request), and answers with plain JSON rather than a stream.
-
-Left out, as from /v1/tools: streaming operations and those marked
-`openapi_extra={"x-agent-tool": False}`.
-"""
+Each tool call is an in-process request through the whole app, middleware included."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -33,7 +23,7 @@ FORWARDED_HEADERS = {"authorization", "cookie", "fly-client-ip"}
 
 
 class MCPEndpoint:
-    """The ASGI app behind `/mcp`: the MCP server that the lifespan made for this app."""
+    """The ASGI app behind `/mcp`: the MCP server the lifespan made for this app."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         mcp_app: ASGIApp | None = getattr(scope["app"].state, "mcp_app", None)
@@ -58,22 +48,18 @@ async def forward_credentials(request: httpx2.Request) -> None:
             request.headers[name] = value
 
 
-def create_server(app: FastAPI) -> FastMCP:
-    hooks = {"request": [forward_credentials]}
-    return FastMCP.from_fastapi(
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Made at startup, when every route of the app is there to become a tool.
+    server = FastMCP.from_fastapi(
         app,
         name=app.title,
         instructions=app.summary,
         version=app.version,
         route_map_fn=route_type,
-        httpx_client_kwargs={"event_hooks": hooks},
+        httpx_client_kwargs={"event_hooks": {"request": [forward_credentials]}},
     )
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Made at startup, when every route of the app is there to become a tool.
-    server = create_server(app)
+    # Stateless, in JSON: any Machine can answer any request.
     mcp_app = server.http_app(path=PATH, stateless_http=True, json_response=True)
     async with mcp_app.router.lifespan_context(mcp_app):
         app.state.mcp_app = mcp_app
