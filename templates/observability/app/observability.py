@@ -1,11 +1,5 @@
-"""One JSON log line per request, Prometheus metrics, and a request id on every answer.
-
-The log line has the request id, method, route, status, duration, the time to the first
-token of a stream, and the provider's status: never a header, a key or a prompt (the
-request body is added only at LOG_LEVEL=DEBUG). Metrics are served at GET /metrics (behind
-the API key, like every route), and without a key on METRICS_PORT, a port Fly's proxy does
-not expose: fly.toml's [metrics] points Fly's Prometheus at it.
-"""
+"""One JSON log line per request (never a header, a key or a prompt), a request id on every
+answer, and Prometheus metrics: at GET /metrics, and without a key on METRICS_PORT for Fly."""
 
 import asyncio
 import ipaddress
@@ -22,12 +16,10 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
-from wsgiref.types import StartResponse, WSGIEnvironment
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,62 +31,40 @@ logger = logging.getLogger("app.access")
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Logged at DEBUG when they succeed: Fly checks /healthz every few seconds.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-"""Logged at DEBUG when they succeed: Fly checks /healthz every few seconds, probes and scrapers the rest."""
 DEBUG_BODY_BYTES = 2_048
 
 
-class DefaultMetrics(Collector):
-    """prometheus_client's default registry: the process's metrics, and the counters that
-    features declare where they count."""
-
-    def collect(self) -> Iterable[Metric]:
-        return REGISTRY.collect()
-
-
 class Metrics:
-    """The app's metrics, in a registry of its own (one per app, so tests can make many)."""
+    """The app's metrics, in a registry of its own: tests make many apps."""
 
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
-        registry.register(DefaultMetrics())
+        registry.register(REGISTRY)  # the process's, and the counters features declare there
         self.requests = Counter(
-            "http_requests",
-            "Requests answered, by route and status.",
-            ["method", "route", "status"],
-            registry=registry,
+            "http_requests", "Requests answered.", ["method", "route", "status"], registry=registry
         )
         self.duration = Histogram(
             "http_request_duration_seconds",
-            "Time from the request to the end of its answer (a whole stream for streams).",
+            "Time to the end of the answer, a whole stream for streams.",
             ["method", "route"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
             registry=registry,
         )
-        self.in_flight = Gauge(
-            "http_requests_in_flight", "Requests being answered.", registry=registry
-        )
-        self.streams = Gauge(
-            "sse_streams_in_flight", "Server-Sent Event streams open.", registry=registry
-        )
+        self.in_flight = Gauge("http_requests_in_flight", "Open requests.", registry=registry)
+        self.streams = Gauge("sse_streams_in_flight", "SSE streams open.", registry=registry)
         self.ttft = Histogram(
             "llm_time_to_first_token_seconds",
-            "Time from the request to the first token a stream sent.",
+            "Time to the first token of a stream.",
             ["route"],
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60),
             registry=registry,
         )
         self.upstream_errors = Counter(
-            "llm_upstream_errors",
-            "Failed calls to the provider, by error code.",
-            ["code"],
-            registry=registry,
+            "llm_upstream_errors", "Failed calls to the provider.", ["code"], registry=registry
         )
-        self.tasks = Gauge(
-            "asyncio_tasks",
-            "Tasks of the event loop (requests, streams, timers).",
-            registry=registry,
-        )
+        self.tasks = Gauge("asyncio_tasks", "Tasks of the event loop.", registry=registry)
 
 
 class JsonFormatter(logging.Formatter):
@@ -141,7 +111,7 @@ class Observe:
 
         async def watched_receive() -> Message:
             message = await receive()
-            if debug and message["type"] == "http.request" and len(body) < DEBUG_BODY_BYTES:
+            if debug and message["type"] == "http.request":
                 body.extend(message.get("body", b"")[: DEBUG_BODY_BYTES - len(body)])
             return message
 
@@ -156,13 +126,12 @@ class Observe:
                     metrics.streams.inc()
             await send(message)
 
-        metrics.in_flight.inc()
         try:
-            await self.app(scope, watched_receive, watched_send)
+            with metrics.in_flight.track_inprogress():
+                await self.app(scope, watched_receive, watched_send)
         finally:
             duration = time.perf_counter() - start
             ttft = None if call.first_token is None else call.first_token - start
-            metrics.in_flight.dec()
             if stream:
                 metrics.streams.dec()
             route = getattr(scope.get("route"), "path", None)
@@ -174,38 +143,33 @@ class Observe:
                 metrics.ttft.labels(label).observe(ttft)
             if call.error in PROVIDER_ERROR_CODES:
                 metrics.upstream_errors.labels(call.error).inc()
-            quiet = scope["path"] in QUIET_PATHS and status < 400
-            level = logging.DEBUG if quiet else logging.INFO
-            if logger.isEnabledFor(level):
-                fields: dict[str, Any] = {
-                    "request_id": rid,
-                    "method": method,
-                    "route": route,
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(duration * 1000, 1),
-                    "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
-                    "stream": stream,
-                    "upstream_status": call.status,
-                    "upstream_attempts": call.attempts,
-                    "error": call.error,
-                    "key_id": scope["state"].get("api_key_id"),
-                }
-                if debug and body:
-                    fields["body"] = body.decode(errors="replace")
-                logger.log(level, "request", extra={"fields": fields})
+            level = logging.DEBUG if scope["path"] in QUIET_PATHS and status < 400 else logging.INFO
+            fields: dict[str, Any] = {
+                "request_id": rid,
+                "method": method,
+                "route": route,
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(duration * 1000, 1),
+                "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
+                "stream": stream,
+                "upstream_status": call.status,
+                "upstream_attempts": call.attempts,
+                "error": call.error,
+                "key_id": scope["state"].get("api_key_id"),
+            }
+            if body:
+                fields["body"] = body.decode(errors="replace")
+            logger.log(level, "request", extra={"fields": fields})
             upstream_call.reset(call_token)
             request_id.reset(rid_token)
-
-
-HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 
 
 def check_metrics_host(settings: Settings) -> None:
     try:
         ipaddress.ip_address(settings.metrics_host)
     except ValueError:
-        if not HOSTNAME.match(settings.metrics_host):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}", settings.metrics_host):
             raise SettingError(
                 "METRICS_HOST: takes an address or a host name, such as 0.0.0.0 or ::"
             ) from None
@@ -220,20 +184,20 @@ class QuietHandler(WSGIRequestHandler):
         """Scrapes are not logged."""
 
 
-def start_metrics_server(registry: CollectorRegistry, settings: Settings) -> ThreadingWSGIServer:
-    """prometheus_client's WSGI app at GET /metrics (404 elsewhere) on a thread of its own."""
-    metrics_app = make_wsgi_app(registry)
+def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> ThreadingWSGIServer:
+    """prometheus_client's WSGI app at GET /metrics (404 elsewhere), on a thread of its own."""
+    metrics_app: WSGIApplication = make_wsgi_app(registry)
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ["PATH_INFO"] == "/metrics":
-            return metrics_app(environ, start_response)  # type: ignore[no-any-return]
+            return metrics_app(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found\n"]
 
-    host, port = settings.metrics_host, settings.metrics_port or 0
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    server_class = type("MetricsServer", (ThreadingWSGIServer,), {"address_family": family})
-    server: ThreadingWSGIServer = make_server(host, port, app, server_class, QuietHandler)
+    class Server(ThreadingWSGIServer):
+        address_family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+
+    server = make_server(host, port, app, Server, QuietHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -248,10 +212,10 @@ async def lifespan(settings: Settings) -> AsyncIterator[Metrics]:
             handler.setFormatter(JsonFormatter())
     # The JSON line replaces uvicorn's access log.
     logging.getLogger("uvicorn.access").disabled = True
-    server: ThreadingWSGIServer | None = None
-    if settings.metrics_port is not None:
-        server = start_metrics_server(metrics.registry, settings)
-        logger.info("metrics on %s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    server = None
+    if (port := settings.metrics_port) is not None:
+        server = serve_metrics(metrics.registry, settings.metrics_host, port)
+        logger.info("metrics on %s:%d/metrics", settings.metrics_host, port)
     try:
         yield metrics
     finally:
