@@ -10,16 +10,15 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
-from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+from urllib.parse import urlsplit
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
-from prometheus_client.exposition import ThreadingWSGIServer
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, MetricsHandler
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -103,7 +102,6 @@ class Observe:
         rid_token = request_id.set(rid)
         call = UpstreamCall()
         call_token = upstream_call.set(call)
-        debug = logger.isEnabledFor(logging.DEBUG)
         body = bytearray()
         status = 500
         stream = False
@@ -111,7 +109,7 @@ class Observe:
 
         async def watched_receive() -> Message:
             message = await receive()
-            if debug and message["type"] == "http.request":
+            if message["type"] == "http.request" and logger.isEnabledFor(logging.DEBUG):
                 body.extend(message.get("body", b"")[: DEBUG_BODY_BYTES - len(body)])
             return message
 
@@ -179,25 +177,21 @@ def middleware(settings: Settings) -> Middleware:
     return Middleware(Observe)
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Scrapes are not logged."""
+class MetricsOnly(MetricsHandler):
+    """prometheus_client's handler (which logs no scrape), at GET /metrics only."""
+
+    def do_GET(self) -> None:
+        if urlsplit(self.path).path == "/metrics":
+            super().do_GET()
+        else:
+            self.send_error(404)
 
 
-def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> ThreadingWSGIServer:
-    """prometheus_client's WSGI app at GET /metrics (404 elsewhere), on a thread of its own."""
-    metrics_app: WSGIApplication = make_wsgi_app(registry)
-
-    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ["PATH_INFO"] == "/metrics":
-            return metrics_app(environ, start_response)
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found\n"]
-
-    class Server(ThreadingWSGIServer):
+def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> ThreadingHTTPServer:
+    class Server(ThreadingHTTPServer):
         address_family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
 
-    server = make_server(host, port, app, Server, QuietHandler)
+    server = Server((host, port), MetricsOnly.factory(registry))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
