@@ -35,35 +35,35 @@ QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 DEBUG_BODY_BYTES = 2_048
 
 
-class Metrics:
-    """The app's metrics, in a registry of its own: tests make many apps."""
+class Metrics(CollectorRegistry):
+    """The app's own registry (tests make many apps), with the metrics the middleware records."""
 
     def __init__(self) -> None:
-        self.registry = registry = CollectorRegistry()
-        registry.register(REGISTRY)  # the process's, and the counters features declare there
+        super().__init__()
+        self.register(REGISTRY)  # the process's metrics, and the counters features declare there
         self.requests = Counter(
-            "http_requests", "Requests answered.", ["method", "route", "status"], registry=registry
+            "http_requests", "Requests answered.", ["method", "route", "status"], registry=self
         )
         self.duration = Histogram(
             "http_request_duration_seconds",
             "Time to the end of the answer, a whole stream for streams.",
             ["method", "route"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
-            registry=registry,
+            registry=self,
         )
-        self.in_flight = Gauge("http_requests_in_flight", "Open requests.", registry=registry)
-        self.streams = Gauge("sse_streams_in_flight", "SSE streams open.", registry=registry)
+        self.in_flight = Gauge("http_requests_in_flight", "Open requests.", registry=self)
+        self.streams = Gauge("sse_streams_in_flight", "SSE streams open.", registry=self)
         self.ttft = Histogram(
             "llm_time_to_first_token_seconds",
             "Time to the first token of a stream.",
             ["route"],
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60),
-            registry=registry,
+            registry=self,
         )
         self.upstream_errors = Counter(
-            "llm_upstream_errors", "Failed calls to the provider.", ["code"], registry=registry
+            "llm_upstream_errors", "Failed calls to the provider.", ["code"], registry=self
         )
-        self.tasks = Gauge("asyncio_tasks", "Tasks of the event loop.", registry=registry)
+        self.tasks = Gauge("asyncio_tasks", "Tasks of the event loop.", registry=self)
 
 
 class JsonFormatter(logging.Formatter):
@@ -208,7 +208,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[Metrics]:
     logging.getLogger("uvicorn.access").disabled = True
     server = None
     if (port := settings.metrics_port) is not None:
-        server = serve_metrics(metrics.registry, settings.metrics_host, port)
+        server = serve_metrics(metrics, settings.metrics_host, port)
         logger.info("metrics on %s:%d/metrics", settings.metrics_host, port)
     try:
         yield metrics

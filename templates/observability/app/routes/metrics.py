@@ -7,5 +7,4 @@ router = APIRouter(include_in_schema=False)
 @router.get("/metrics")
 async def prometheus_metrics(request: Request) -> Response:
     """The app's metrics, behind the API key like every route (METRICS_PORT serves them without)."""
-    registry = request.app.state.metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
