@@ -1,5 +1,5 @@
-"""One JSON log line per request (never a header, a key or a prompt), a request id on every
-answer, and Prometheus metrics: at GET /metrics, and without a key on METRICS_PORT for Fly."""
+"""One JSON log line per request (never a header or a key; the body only at DEBUG), a request id
+on every answer, and Prometheus metrics at GET /metrics and, without a key, on METRICS_PORT."""
 
 import asyncio
 import ipaddress
@@ -188,6 +188,7 @@ class MetricsOnly(MetricsHandler):
 
 
 def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> ThreadingHTTPServer:
+    """A thread of its own, on an IPv4 or IPv6 socket as the host needs."""
     class Server(ThreadingHTTPServer):
         address_family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
 
