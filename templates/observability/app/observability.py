@@ -188,7 +188,7 @@ class MetricsOnly(MetricsHandler):
 
 
 def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> ThreadingHTTPServer:
-    """A thread of its own, on an IPv4 or IPv6 socket as the host needs."""
+    # Made per call: the address family (IPv4 or IPv6) is the host's.
     class Server(ThreadingHTTPServer):
         address_family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
 
