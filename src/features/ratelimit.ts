@@ -12,7 +12,7 @@ export const ratelimit: Feature = {
   },
   contributes: {
     dependencies: byDistribution([LIMITS, REDIS]),
-    settingChecks: ["ratelimit.check_settings"],
+    settingChecks: ["ratelimit.parse_limits"],
     middleware: ["ratelimit"],
     lifespans: { ratelimit: { state: "limiter" } },
     apiResponses: { "429": "ratelimit.TOO_MANY" },

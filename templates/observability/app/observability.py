@@ -1,11 +1,5 @@
-"""One JSON log line per request, Prometheus metrics, and a request id on every answer.
-
-The log line has the request id, method, route, status, duration, the time to the first
-token of a stream, and the provider's status: never a header, a key or a prompt (the
-request body is added only at LOG_LEVEL=DEBUG). Metrics are served at GET /metrics (behind
-the API key, like every route), and without a key on METRICS_PORT, a port Fly's proxy does
-not expose: fly.toml's [metrics] points Fly's Prometheus at it.
-"""
+"""One JSON log line per request (never a header or a key; the body only at DEBUG), a request id
+on every answer, and Prometheus metrics at GET /metrics and, without a key, on METRICS_PORT."""
 
 import asyncio
 import ipaddress
@@ -16,18 +10,15 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
-from wsgiref.types import StartResponse, WSGIEnvironment
+from urllib.parse import urlsplit
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
-from prometheus_client.exposition import ThreadingWSGIServer
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, MetricsHandler
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,62 +30,40 @@ logger = logging.getLogger("app.access")
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Logged at DEBUG when they succeed: Fly checks /healthz every few seconds.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-"""Logged at DEBUG when they succeed: Fly checks /healthz every few seconds, probes and scrapers the rest."""
 DEBUG_BODY_BYTES = 2_048
 
 
-class DefaultMetrics(Collector):
-    """prometheus_client's default registry: the process's metrics, and the counters that
-    features declare where they count."""
-
-    def collect(self) -> Iterable[Metric]:
-        return REGISTRY.collect()
-
-
-class Metrics:
-    """The app's metrics, in a registry of its own (one per app, so tests can make many)."""
+class Metrics(CollectorRegistry):
+    """The app's own registry (tests make many apps), with the metrics the middleware records."""
 
     def __init__(self) -> None:
-        self.registry = registry = CollectorRegistry()
-        registry.register(DefaultMetrics())
+        super().__init__()
+        self.register(REGISTRY)  # the process's metrics, and the counters features declare there
         self.requests = Counter(
-            "http_requests",
-            "Requests answered, by route and status.",
-            ["method", "route", "status"],
-            registry=registry,
+            "http_requests", "Requests answered.", ["method", "route", "status"], registry=self
         )
         self.duration = Histogram(
             "http_request_duration_seconds",
-            "Time from the request to the end of its answer (a whole stream for streams).",
+            "Time to the end of the answer, a whole stream for streams.",
             ["method", "route"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
-            registry=registry,
+            registry=self,
         )
-        self.in_flight = Gauge(
-            "http_requests_in_flight", "Requests being answered.", registry=registry
-        )
-        self.streams = Gauge(
-            "sse_streams_in_flight", "Server-Sent Event streams open.", registry=registry
-        )
+        self.in_flight = Gauge("http_requests_in_flight", "Open requests.", registry=self)
+        self.streams = Gauge("sse_streams_in_flight", "SSE streams open.", registry=self)
         self.ttft = Histogram(
             "llm_time_to_first_token_seconds",
-            "Time from the request to the first token a stream sent.",
+            "Time to the first token of a stream.",
             ["route"],
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60),
-            registry=registry,
+            registry=self,
         )
         self.upstream_errors = Counter(
-            "llm_upstream_errors",
-            "Failed calls to the provider, by error code.",
-            ["code"],
-            registry=registry,
+            "llm_upstream_errors", "Failed calls to the provider.", ["code"], registry=self
         )
-        self.tasks = Gauge(
-            "asyncio_tasks",
-            "Tasks of the event loop (requests, streams, timers).",
-            registry=registry,
-        )
+        self.tasks = Gauge("asyncio_tasks", "Tasks of the event loop.", registry=self)
 
 
 class JsonFormatter(logging.Formatter):
@@ -133,7 +102,6 @@ class Observe:
         rid_token = request_id.set(rid)
         call = UpstreamCall()
         call_token = upstream_call.set(call)
-        debug = logger.isEnabledFor(logging.DEBUG)
         body = bytearray()
         status = 500
         stream = False
@@ -141,7 +109,7 @@ class Observe:
 
         async def watched_receive() -> Message:
             message = await receive()
-            if debug and message["type"] == "http.request" and len(body) < DEBUG_BODY_BYTES:
+            if message["type"] == "http.request" and logger.isEnabledFor(logging.DEBUG):
                 body.extend(message.get("body", b"")[: DEBUG_BODY_BYTES - len(body)])
             return message
 
@@ -156,13 +124,12 @@ class Observe:
                     metrics.streams.inc()
             await send(message)
 
-        metrics.in_flight.inc()
         try:
-            await self.app(scope, watched_receive, watched_send)
+            with metrics.in_flight.track_inprogress():
+                await self.app(scope, watched_receive, watched_send)
         finally:
             duration = time.perf_counter() - start
             ttft = None if call.first_token is None else call.first_token - start
-            metrics.in_flight.dec()
             if stream:
                 metrics.streams.dec()
             route = getattr(scope.get("route"), "path", None)
@@ -174,38 +141,33 @@ class Observe:
                 metrics.ttft.labels(label).observe(ttft)
             if call.error in PROVIDER_ERROR_CODES:
                 metrics.upstream_errors.labels(call.error).inc()
-            quiet = scope["path"] in QUIET_PATHS and status < 400
-            level = logging.DEBUG if quiet else logging.INFO
-            if logger.isEnabledFor(level):
-                fields: dict[str, Any] = {
-                    "request_id": rid,
-                    "method": method,
-                    "route": route,
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(duration * 1000, 1),
-                    "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
-                    "stream": stream,
-                    "upstream_status": call.status,
-                    "upstream_attempts": call.attempts,
-                    "error": call.error,
-                    "key_id": scope["state"].get("api_key_id"),
-                }
-                if debug and body:
-                    fields["body"] = body.decode(errors="replace")
-                logger.log(level, "request", extra={"fields": fields})
+            level = logging.DEBUG if scope["path"] in QUIET_PATHS and status < 400 else logging.INFO
+            fields: dict[str, Any] = {
+                "request_id": rid,
+                "method": method,
+                "route": route,
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(duration * 1000, 1),
+                "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
+                "stream": stream,
+                "upstream_status": call.status,
+                "upstream_attempts": call.attempts,
+                "error": call.error,
+                "key_id": scope["state"].get("api_key_id"),
+            }
+            if body:
+                fields["body"] = body.decode(errors="replace")
+            logger.log(level, "request", extra={"fields": fields})
             upstream_call.reset(call_token)
             request_id.reset(rid_token)
-
-
-HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 
 
 def check_metrics_host(settings: Settings) -> None:
     try:
         ipaddress.ip_address(settings.metrics_host)
     except ValueError:
-        if not HOSTNAME.match(settings.metrics_host):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}", settings.metrics_host):
             raise SettingError(
                 "METRICS_HOST: takes an address or a host name, such as 0.0.0.0 or ::"
             ) from None
@@ -215,25 +177,22 @@ def middleware(settings: Settings) -> Middleware:
     return Middleware(Observe)
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Scrapes are not logged."""
+class MetricsOnly(MetricsHandler):
+    """prometheus_client's handler (which logs no scrape), at GET /metrics only."""
+
+    def do_GET(self) -> None:
+        if urlsplit(self.path).path == "/metrics":
+            super().do_GET()
+        else:
+            self.send_error(404)
 
 
-def start_metrics_server(registry: CollectorRegistry, settings: Settings) -> ThreadingWSGIServer:
-    """prometheus_client's WSGI app at GET /metrics (404 elsewhere) on a thread of its own."""
-    metrics_app = make_wsgi_app(registry)
+def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> ThreadingHTTPServer:
+    # Made per call: the address family (IPv4 or IPv6) is the host's.
+    class Server(ThreadingHTTPServer):
+        address_family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
 
-    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ["PATH_INFO"] == "/metrics":
-            return metrics_app(environ, start_response)  # type: ignore[no-any-return]
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found\n"]
-
-    host, port = settings.metrics_host, settings.metrics_port or 0
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    server_class = type("MetricsServer", (ThreadingWSGIServer,), {"address_family": family})
-    server: ThreadingWSGIServer = make_server(host, port, app, server_class, QuietHandler)
+    server = Server((host, port), MetricsOnly.factory(registry))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -248,10 +207,10 @@ async def lifespan(settings: Settings) -> AsyncIterator[Metrics]:
             handler.setFormatter(JsonFormatter())
     # The JSON line replaces uvicorn's access log.
     logging.getLogger("uvicorn.access").disabled = True
-    server: ThreadingWSGIServer | None = None
-    if settings.metrics_port is not None:
-        server = start_metrics_server(metrics.registry, settings)
-        logger.info("metrics on %s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    server = None
+    if (port := settings.metrics_port) is not None:
+        server = serve_metrics(metrics, settings.metrics_host, port)
+        logger.info("metrics on %s:%d/metrics", settings.metrics_host, port)
     try:
         yield metrics
     finally:

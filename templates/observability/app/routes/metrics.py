@@ -1,13 +1,10 @@
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from app.observability import Metrics
-
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/metrics")
 async def prometheus_metrics(request: Request) -> Response:
     """The app's metrics, behind the API key like every route (METRICS_PORT serves them without)."""
-    metrics: Metrics = request.app.state.metrics
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
