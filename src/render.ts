@@ -6,7 +6,8 @@ import { dotenvValue, jsonValue, markdownCode, markdownText, pythonString, shell
  * Templates print any value that a user typed through one of these helpers:
  *   {{toml x}}    a TOML basic string, quotes included
  *   {{py x}}      a Python string literal (or None for null), quotes included;
- *                 {{pyAssign "NAME" x}} the statement `NAME = <literal>` as ruff formats it
+ *                 {{pyAssign "NAME" x}} the statement `NAME = <literal>` as ruff formats it;
+ *                 {{pySet "NAME" list}} `NAME = {<literals>}`, one line or one item a line, as ruff formats it
  *   {{json x}}    JSON (also valid YAML and a Python literal for plain strings)
  *   {{shell x}}   a POSIX shell word, quoted only when needed;
  *                 {{#shell}}...{{/shell}} quotes what the block renders as one word
@@ -29,10 +30,19 @@ function pythonAssignment(name: string, literal: string): string {
   return columns(line) <= PYTHON_LINE_LENGTH || columns(wrapped) > PYTHON_LINE_LENGTH ? line : `${name} = (\n${wrapped}\n)`;
 }
 
+/** `name = {...}` of string literals: on one line when it fits, else one item a line, as ruff format writes a set. */
+function pythonSet(name: string, items: string[]): string {
+  if (items.length === 0) return `${name}: set[str] = set()`;
+  const literals = items.map((item) => pythonString(item));
+  const line = `${name} = {${literals.join(", ")}}`;
+  return columns(line) <= PYTHON_LINE_LENGTH ? line : `${name} = {\n${literals.map((literal) => `    ${literal},\n`).join("")}}`;
+}
+
 const HELPERS: Record<string, Handlebars.HelperDelegate> = {
   toml: (v: unknown) => tomlString(String(v ?? "")),
   py: (v: unknown) => pythonString(v === null || v === undefined ? null : String(v)),
   pyAssign: (name: unknown, v: unknown) => pythonAssignment(String(name), pythonString(v === null || v === undefined ? null : String(v))),
+  pySet: (name: unknown, list: unknown) => pythonSet(String(name), Array.isArray(list) ? list.map(String) : []),
   json: (v: unknown) => jsonValue(v),
   shell: function (this: unknown, ...args: unknown[]) {
     const options = args.at(-1) as Handlebars.HelperOptions;

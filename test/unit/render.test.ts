@@ -33,6 +33,14 @@ describe("escaping per target format", () => {
     expect(render(`{{pyAssign "DEFAULT_BASE_URL" v}}`, { v: null }, "pyAssign-url")).toBe("DEFAULT_BASE_URL = None");
   });
 
+  it("a set of paths is one line when it fits, else one item a line, as ruff format writes it", () => {
+    const set = (paths: string[]) => render(`{{pySet "UNMETERED" v}}`, { v: paths }, "pySet");
+    expect(set(["/healthz", "/metrics"])).toBe(`UNMETERED = {"/healthz", "/metrics"}`);
+    const many = Array.from({ length: 9 }, (_, i) => `/feature-${i}`);
+    expect(set(many)).toBe(`UNMETERED = {\n${many.map((p) => `    "${p}",\n`).join("")}}`);
+    expect(set([])).toBe("UNMETERED: set[str] = set()"); // `{}` would be a dict
+  });
+
   it("shell words are quoted only when needed", () => {
     expect(shellWord("--provider")).toBe("--provider");
     expect(shellWord("https://x.test/v1")).toBe("https://x.test/v1");

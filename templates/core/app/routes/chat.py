@@ -43,7 +43,6 @@ UpstreamEvents = Annotated[AsyncIterator[StreamEvent], Depends(upstream_events, 
     "/chat/stream",
     response_class=EventSourceResponse,
     dependencies=[Depends(unbuffered_stream)],
-    operation_id="chat_stream",
     summary="Stream a chat answer as Server-Sent Events",
     responses={503: ERROR_RESPONSES[503]},
 )
@@ -86,7 +85,6 @@ async def chat_stream(
 
 @router.post(
     "/chat",
-    operation_id="chat",
     summary="Answer a chat",
     responses=ERROR_RESPONSES,
     response_model_exclude_unset=True,

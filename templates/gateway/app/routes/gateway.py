@@ -245,7 +245,6 @@ send_stream = stream_route.get_route_handler()
 
 @router.post(
     "/chat/completions",
-    operation_id="create_chat_completion",
     summary="Create a chat completion (OpenAI-compatible)",
     dependencies=[Depends(accepting)],
     openapi_extra={"x-agent-tool": False},  # the model itself, not an action for an agent
@@ -333,7 +332,6 @@ async def mock_completion(body: CompletionRequest, provider: ChatProvider) -> di
 
 @router.get(
     "/models",
-    operation_id="list_models",
     summary="List the models (OpenAI-compatible)",
     openapi_extra={"x-agent-tool": False},
     response_model=ModelList,

@@ -84,7 +84,6 @@ async def owned(session: SessionDep, request: Request, conversation_id: uuid.UUI
 
 @router.get(
     "/conversations",
-    operation_id="list_conversations",
     summary="List your conversations, latest first",
     responses=RESPONSES,
 )
@@ -114,7 +113,6 @@ async def list_conversations(
 
 @router.get(
     "/conversations/{conversation_id}",
-    operation_id="get_conversation",
     summary="A conversation and its messages, oldest first",
     responses=NOT_FOUND,
 )
@@ -146,7 +144,6 @@ async def get_conversation(
 
 @router.delete(
     "/conversations/{conversation_id}",
-    operation_id="delete_conversation",
     summary="Delete a conversation and its messages",
     status_code=204,
     responses=NOT_FOUND,
@@ -162,7 +159,6 @@ async def delete_conversation(
 
 @router.get(
     "/usage",
-    operation_id="get_usage",
     summary="Your tokens in and out per day",
     responses=RESPONSES,
 )
