@@ -32,10 +32,9 @@ class BodySizeLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        too_large = RequestTooLarge(self.limit)
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > self.limit:
-            return await too_large.response()(scope, receive, send)
+            return await RequestTooLarge(self.limit).response()(scope, receive, send)
         received = 0
         started = False
 
@@ -44,7 +43,7 @@ class BodySizeLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise too_large
+                raise RequestTooLarge(self.limit)
             return message
 
         async def watched_send(message: Message) -> None:
@@ -54,10 +53,10 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, watched_send)
-        except RequestTooLarge:  # from a mounted app without FastAPI's handlers
+        except RequestTooLarge as exc:  # from a mounted app without FastAPI's handlers
             if started:
                 raise
-            await too_large.response()(scope, receive, send)
+            await exc.response()(scope, receive, send)
 
 
 def check_limits(

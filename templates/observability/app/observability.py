@@ -142,23 +142,24 @@ class Observe:
             if call.error in PROVIDER_ERROR_CODES:
                 metrics.upstream_errors.labels(call.error).inc()
             level = logging.DEBUG if scope["path"] in QUIET_PATHS and status < 400 else logging.INFO
-            fields: dict[str, Any] = {
-                "request_id": rid,
-                "method": method,
-                "route": route,
-                "path": scope["path"],
-                "status": status,
-                "duration_ms": round(duration * 1000, 1),
-                "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
-                "stream": stream,
-                "upstream_status": call.status,
-                "upstream_attempts": call.attempts,
-                "error": call.error,
-                "key_id": scope["state"].get("api_key_id"),
-            }
-            if body:
-                fields["body"] = body.decode(errors="replace")
-            logger.log(level, "request", extra={"fields": fields})
+            if logger.isEnabledFor(level):
+                fields: dict[str, Any] = {
+                    "request_id": rid,
+                    "method": method,
+                    "route": route,
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 1),
+                    "ttft_ms": None if ttft is None else round(ttft * 1000, 1),
+                    "stream": stream,
+                    "upstream_status": call.status,
+                    "upstream_attempts": call.attempts,
+                    "error": call.error,
+                    "key_id": scope["state"].get("api_key_id"),
+                }
+                if body:
+                    fields["body"] = body.decode(errors="replace")
+                logger.log(level, "request", extra={"fields": fields})
             upstream_call.reset(call_token)
             request_id.reset(rid_token)
 
