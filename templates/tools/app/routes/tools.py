@@ -52,7 +52,7 @@ def tools_from_openapi(openapi: dict[str, Any]) -> list[Tool]:
             function = FunctionDefinition(
                 name=name,
                 description=(description or f"{method.upper()} {path}")[:DESCRIPTION_LENGTH],
-                parameters=parameters(inline(operation, schemas)),
+                parameters=parameters(operation, schemas),
             )
             tools.append(Tool(function=function))
     return tools
@@ -67,8 +67,10 @@ def tool_name(operation_id: str, taken: set[str]) -> str:
     return candidate
 
 
-def parameters(operation: dict[str, Any]) -> dict[str, Any]:
+def parameters(operation: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     """One JSON schema object for the path and query parameters and the JSON body."""
+    inputs = {key: operation[key] for key in ("parameters", "requestBody") if key in operation}
+    operation = inline(inputs, schemas)
     properties: dict[str, Any] = {}
     required: list[str] = []
     for parameter in operation.get("parameters", []):
