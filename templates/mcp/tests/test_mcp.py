@@ -104,6 +104,18 @@ def test_mcp_is_an_ordinary_path_of_the_app(client: TestClient) -> None:
     assert "/mcp" not in client.get("/openapi.json").json()["paths"]
 
 
+def test_a_chunked_body_over_the_limit_gets_the_apps_413() -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b" " * 500
+
+    with serve(create_app(make_settings(max_request_bytes=1_024))) as url:
+        headers = ACCEPT | {"content-type": "application/json"}
+        response = httpx2.post(f"{url}/mcp", content=chunks(), headers=headers, timeout=5)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
 class RequireToken:
     """Stands in for an authentication middleware: a bearer token on every request."""
 

@@ -61,6 +61,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     # Stateless, in JSON: any Machine can answer any request.
     mcp_app = server.http_app(path=PATH, stateless_http=True, json_response=True)
+    # An error raised in it (a body over MAX_REQUEST_BYTES) is answered as the app answers it.
+    mcp_app.exception_handlers.update(app.exception_handlers)
     async with mcp_app.router.lifespan_context(mcp_app):
         app.state.mcp_app = mcp_app
         logger.info("MCP server at %s with %d tools", PATH, len(await server.list_tools()))
