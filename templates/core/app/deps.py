@@ -6,7 +6,7 @@ from fastapi import Depends, Request
 from openai import AsyncOpenAI
 
 from app.config import Settings
-from app.inference import ChatProvider, MockProvider, OpenAICompatibleProvider
+from app.inference import ChatProvider, MockProvider, OpenAICompatibleProvider, note_error
 from app.shutdown import Drain, shutting_down
 
 
@@ -40,4 +40,6 @@ DrainDep = Annotated[Drain, Depends(get_drain)]
 
 async def accepting(drain: DrainDep) -> None:
     if drain.draining:
-        raise shutting_down()
+        error = shutting_down()
+        note_error(error.code)
+        raise error

@@ -13,7 +13,14 @@ from app.config import Settings
 from app.main import create_app
 from app.observability import JsonFormatter
 from tests.fake_upstream import FakeUpstream
-from tests.support import TEST_KEY, bound_socket, make_settings, parse_events, serve
+from tests.support import (
+    TEST_KEY,
+    Stopping,
+    bound_socket,
+    make_settings,
+    parse_events,
+    serve,
+)
 
 CHAT = {"messages": [{"role": "user", "content": "a secret prompt"}]}
 
@@ -85,6 +92,16 @@ def test_upstream_errors_are_logged_and_counted(
     assert (line["upstream_status"], line["error"]) == (429, "rate_limited")
     metrics = upstream_client.get("/metrics").text
     assert metric(metrics, "llm_upstream_errors_total", 'code="rate_limited"') == 1
+
+
+def test_a_refusal_while_stopping_is_logged_with_its_code(
+    stopping: Stopping, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.access")
+    stopping.begin()
+    assert httpx2.post(f"{stopping.url}/v1/chat", json=CHAT, timeout=5).status_code == 503
+    [line] = access_lines(caplog)
+    assert (line["status"], line["error"]) == (503, "shutting_down")
 
 
 def test_metrics_count_requests_streams_and_first_tokens(client: TestClient) -> None:
