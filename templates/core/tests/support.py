@@ -117,10 +117,5 @@ class Stopping:
         self.app, self.url, self.loop = app, url, loop
 
     def begin(self) -> None:
-        """Begins the drain on the server's loop, and returns once it has begun."""
         drain: Drain = self.app.state.drain
-
-        async def begin() -> None:
-            drain.begin()
-
-        asyncio.run_coroutine_threadsafe(begin(), self.loop).result(timeout=5)
+        self.loop.call_soon_threadsafe(drain.begin)

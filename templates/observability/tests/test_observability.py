@@ -13,14 +13,7 @@ from app.config import Settings
 from app.main import create_app
 from app.observability import JsonFormatter
 from tests.fake_upstream import FakeUpstream
-from tests.support import (
-    TEST_KEY,
-    Stopping,
-    bound_socket,
-    make_settings,
-    parse_events,
-    serve,
-)
+from tests.support import TEST_KEY, bound_socket, make_settings, parse_events, serve
 
 CHAT = {"messages": [{"role": "user", "content": "a secret prompt"}]}
 
@@ -95,11 +88,14 @@ def test_upstream_errors_are_logged_and_counted(
 
 
 def test_a_refusal_while_stopping_is_logged_with_its_code(
-    stopping: Stopping, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="app.access")
-    stopping.begin()
-    assert httpx2.post(f"{stopping.url}/v1/chat", json=CHAT, timeout=5).status_code == 503
+    app = create_app(make_settings())
+    with TestClient(app) as client:
+        assert client.portal is not None
+        client.portal.call(app.state.drain.begin)  # as the stop signal does, on the app's loop
+        assert client.post("/v1/chat", json=CHAT).status_code == 503
     [line] = access_lines(caplog)
     assert (line["status"], line["error"]) == (503, "shutting_down")
 
