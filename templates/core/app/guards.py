@@ -36,27 +36,17 @@ class BodySizeLimit:
         if length.isdigit() and int(length) > self.limit:
             return await RequestTooLarge(self.limit).response()(scope, receive, send)
         received = 0
-        started = False
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
+                # An HTTPException: FastAPI lets it out of reading the body, to the app's handler.
                 raise RequestTooLarge(self.limit)
             return message
 
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, watched_send)
-        except RequestTooLarge as exc:  # from a mounted app without FastAPI's handlers
-            if started:
-                raise
-            await exc.response()(scope, receive, send)
+        await self.app(scope, limited_receive, send)
 
 
 def check_limits(
